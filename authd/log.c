@@ -97,7 +97,9 @@ static int log_target_open(struct log_target *t, const char *path, int facility,
 	static char errbuf[512];
 	if (path == NULL || *path == '\0' || strcmp(path, "syslog") == 0) {
 		if (!logger.syslog_open) {
-			openlog(logger.prefix, LOG_NDELAY, facility);
+			/* Dovecot's syslog ident (instance_name): fail2ban's
+			 * stock dovecot filter and log tools key on it. */
+			openlog("dovecot", LOG_NDELAY, facility);
 			logger.syslog_open = true;
 		}
 		t->kind = LOG_TARGET_SYSLOG;
@@ -208,7 +210,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	struct log_target *t = log_target_for(level);
 	if (t->kind == LOG_TARGET_SYSLOG) {
-		syslog(log_syslog_priority(level), "%s%s", log_level_text(level), esc);
+		/* As Dovecot: the priority carries "info", other levels
+		 * keep their "Error: " style prefix. */
+		syslog(log_syslog_priority(level), "%s: %s%s", logger.prefix,
+		       level == LOG_LEVEL_INFO ? "" : log_level_text(level), esc);
 	} else if (t->fd >= 0) {
 		char stamp[32];
 		time_t now = time(NULL);

@@ -1,0 +1,60 @@
+#include "passdb/passdb.h"
+#include "common/pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct passdb_driver *const passdb_drivers[] = {
+	&passdb_driver_passwd_file,
+};
+
+static const struct passdb_driver *passdb_driver_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(passdb_drivers) / sizeof(passdb_drivers[0]); i++)
+		if (strcmp(passdb_drivers[i]->name, name) == 0)
+			return passdb_drivers[i];
+	return NULL;
+}
+
+struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
+			     const char **error_r)
+{
+	static char errbuf[1024];
+	const struct passdb_driver *driver = passdb_driver_find(set->driver);
+	if (driver == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "%s:%u: passdb: driver '%s' is not supported yet",
+			 set->file != NULL ? set->file : "?", set->line, set->driver);
+		*error_r = errbuf;
+		return NULL;
+	}
+	struct pool *pool = pool_create(0);
+	struct passdb *db = pool_alloc(pool, sizeof(*db));
+	db->pool = pool;
+	db->driver = driver;
+	db->set = set;
+	db->id = id;
+	db->default_scheme = "CRYPT";
+	db->prefix_rule = SCHEME_PREFIX_PASSWD_FILE;
+	const char *error = NULL;
+	if (driver->init(db, set->args != NULL ? set->args : "", &error) < 0) {
+		snprintf(errbuf, sizeof(errbuf), "%s:%u: passdb %s: %s",
+			 set->file != NULL ? set->file : "?", set->line, driver->name, error);
+		*error_r = errbuf;
+		pool_destroy(&pool);
+		return NULL;
+	}
+	return db;
+}
+
+void passdb_destroy(struct passdb **dbp)
+{
+	struct passdb *db = *dbp;
+	if (db == NULL)
+		return;
+	if (db->driver->deinit != NULL)
+		db->driver->deinit(db);
+	struct pool *pool = db->pool;
+	pool_destroy(&pool);
+	*dbp = NULL;
+}
