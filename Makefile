@@ -35,7 +35,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz-replay/%)
 
-.PHONY: all run check unit-tests tests fuzz bench clean deps-build deps-test
+.PHONY: all run check tests fuzz clean deps-build deps-test
 all: $(BUILD)/authd $(BUILD)/authctl
 
 $(BUILD)/obj/%.o: %.c
@@ -82,9 +82,6 @@ check: deps-test
 
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
-
-bench: all
-	@sh scripts/bench.sh
 
 clean:
 	rm -rf build

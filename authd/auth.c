@@ -1,5 +1,6 @@
 #include "authd/auth.h"
 #include "authd/log.h"
+#include "authd/penalty.h"
 #include "common/pool.h"
 #include "passdb/passdb.h"
 #include "userdb/userdb.h"
@@ -95,9 +96,15 @@ struct auth *auth_create(const struct auth_settings *set, struct event_loop *loo
 	if (gethostname(auth->hostname, sizeof(auth->hostname) - 1) < 0)
 		strcpy(auth->hostname, "localhost");
 	auth->failure_delay_ms = (uint64_t)set->auth_failure_delay * 1000u;
+	auth->penalty = penalty_create(set->auth_failure_delay);
 	auth->mech_env.anonymous_username = set->auth_anonymous_username;
 	auth->mech_env.realms = set->auth_realms;
 	auth->mech_env.hostname = auth->hostname;
+	if (auth->penalty == NULL) {
+		*error_r = "Out of memory";
+		auth_destroy(&auth);
+		return NULL;
+	}
 	if (username_rules_init(&auth->username_rules, set->auth_username_chars,
 				set->auth_username_translation, set->auth_default_realm, error_r) < 0 ||
 	    auth_init_mechs(auth, error_r) < 0 || auth_init_passdbs(auth, error_r) < 0 ||
@@ -123,6 +130,7 @@ void auth_destroy(struct auth **authp)
 	free(auth->masterdbs);
 	free(auth->userdbs);
 	buf_free(&auth->mech_lines);
+	penalty_destroy(&auth->penalty);
 	settings_free(&auth->owned_set);
 	free(auth);
 	*authp = NULL;

@@ -41,6 +41,7 @@ struct auth {
 	uint32_t next_cuid;
 	char hostname[256];
 	uint64_t failure_delay_ms;
+	struct penalty *penalty;
 };
 
 /* Builds the auth state: mechanisms, passdbs and userdbs (opening their

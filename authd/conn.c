@@ -1,4 +1,5 @@
 #include "authd/conn.h"
+#include "authd/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,8 @@ static void conn_process_lines(struct conn *conn)
 {
 	size_t start = 0;
 	conn->in_lines = true;
-	while (!conn->closed && !conn->paused && !conn->throttled) {
+	/* start < len first: in.data is NULL before the first byte arrives */
+	while (start < conn->in.len && !conn->closed && !conn->paused && !conn->throttled) {
 		uint8_t *nl = memchr(conn->in.data + start, '\n', conn->in.len - start);
 		if (nl == NULL)
 			break;
@@ -127,8 +129,10 @@ static void conn_process_lines(struct conn *conn)
 	if (!conn->closed && start > 0)
 		buf_consume(&conn->in, start);
 	if (!conn->closed && conn->in.len >= conn->in.limit &&
-	    memchr(conn->in.data, '\n', conn->in.len) == NULL)
+	    memchr(conn->in.data, '\n', conn->in.len) == NULL) {
+		log_info("Peer sent a line longer than %zu bytes: disconnecting", conn->max_line);
 		conn_close(conn);
+	}
 }
 
 static void conn_io(struct event_io *io, uint32_t events)

@@ -357,14 +357,20 @@ static int proto_client_parse_auth(struct client_conn *client, uint8_t **f, size
 				   size_t n, struct auth_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (n < 3 || !str_to_uint32(f[1], l[1], &p->id) || p->id == 0)
+	if (n < 3 || !str_to_uint32(f[1], l[1], &p->id) || p->id == 0) {
+		log_error("BUG: Authentication client sent broken AUTH request");
 		return -1;
+	}
 	p->mech = auth_find_mech(client->auth, f[2], l[2]);
-	if (p->mech == NULL)
+	if (p->mech == NULL) {
+		log_info("auth client: Unsupported authentication mechanism requested");
 		return -1;
+	}
 	for (size_t i = 3; i < n; i++) {
-		if (p->have_resp)
-			return -1;   /* resp= must be last */
+		if (p->have_resp) {
+			log_error("BUG: Authentication client sent AUTH parameters after 'resp'");
+			return -1;
+		}
 		if (l[i] >= 5 && memcmp(f[i], "resp=", 5) == 0) {
 			p->have_resp = true;
 			p->resp = f[i] + 5;
@@ -374,8 +380,14 @@ static int proto_client_parse_auth(struct client_conn *client, uint8_t **f, size
 			p->have_service = true;
 		}
 	}
-	if (!p->have_service || client_find_request(client, p->id) != NULL)
+	if (!p->have_service) {
+		log_error("BUG: Authentication client didn't specify service in request");
 		return -1;
+	}
+	if (client_find_request(client, p->id) != NULL) {
+		log_error("BUG: Authentication client sent a duplicate ID %u", p->id);
+		return -1;
+	}
 	return 0;
 }
 
@@ -449,8 +461,10 @@ static int proto_client_cont(struct client_conn *client, uint8_t *line, size_t l
 	uint8_t *id_start = line + 5;
 	uint8_t *tab = memchr(id_start, '\t', len - 5);
 	uint32_t id;
-	if (tab == NULL || !str_to_uint32(id_start, (size_t)(tab - id_start), &id))
+	if (tab == NULL || !str_to_uint32(id_start, (size_t)(tab - id_start), &id)) {
+		log_error("BUG: Authentication client sent broken CONT request");
 		return -1;
+	}
 	const uint8_t *data = tab + 1;
 	size_t data_len = len - (size_t)(data - line);
 	struct auth_request *req = client_find_request(client, id);
@@ -480,8 +494,10 @@ static int proto_client_cont(struct client_conn *client, uint8_t *line, size_t l
 static int proto_client_cancel(struct client_conn *client, uint8_t **f, size_t *l, size_t n)
 {
 	uint32_t id;
-	if (n < 2 || !str_to_uint32(f[1], l[1], &id))
+	if (n < 2 || !str_to_uint32(f[1], l[1], &id)) {
+		log_error("BUG: Authentication client sent broken CANCEL request");
 		return -1;
+	}
 	struct auth_request *req = client_find_request(client, id);
 	/* Only a request waiting for client input is silenced; one in a
 	 * lookup still answers (spec 2.7). */
@@ -506,8 +522,10 @@ static int proto_client_line(struct conn *conn, uint8_t *line, size_t len)
 	if (client->state == CLIENT_STATE_READY && len >= 5 && memcmp(line, "CONT\t", 5) == 0)
 		return proto_client_cont(client, line, len);
 	size_t n = proto_split(line, len, f, l, PROTO_CLIENT_MAX_FIELDS, true);
-	if (n == 0 || len == 0)
+	if (n == 0 || len == 0) {
+		log_error("BUG: Authentication client sent an empty line or too many fields");
 		return -1;
+	}
 	switch (client->state) {
 	case CLIENT_STATE_VERSION:
 		return proto_client_version(client, f, l, n);

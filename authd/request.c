@@ -200,19 +200,28 @@ static const char *auth_request_domain_part(struct pool *pool, const char *user,
 static const char *auth_request_lookup_var(void *ctx, const char *name)
 {
 	struct auth_request *req = ctx;
-	if (strncmp(name, "passdb:", 7) == 0)
-		return fields_get(&req->extra, name + 7);
-	if (strncmp(name, "userdb:", 7) == 0)
-		return fields_get(&req->userdb_fields, name + 7);
-	if (strncmp(name, "env:", 4) == 0) {
-		const char *v = getenv(name + 4);
-		return v != NULL ? v : "";
+	const struct fields *f = strncmp(name, "passdb:", 7) == 0 ? &req->extra :
+				 strncmp(name, "userdb:", 7) == 0 ? &req->userdb_fields : NULL;
+	if (f == NULL)
+		return NULL;   /* vars.c knows env:, hostname, pid ... */
+	/* %{passdb:field[:default]}: a missing field is the default or "". */
+	const char *field = name + 7;
+	const char *colon = strchr(field, ':');
+	const char *value;
+	if (colon == NULL) {
+		value = fields_get(f, field);
+	} else {
+		char key[128];
+		size_t n = (size_t)(colon - field);
+		if (n >= sizeof(key))
+			return "";
+		memcpy(key, field, n);
+		key[n] = '\0';
+		value = fields_get(f, key);
+		if (value == NULL)
+			value = colon + 1;
 	}
-	if (strcmp(name, "hostname") == 0)
-		return req->auth->hostname;
-	if (strcmp(name, "pid") == 0)
-		return req->auth->pid_str;
-	return NULL;
+	return value != NULL ? value : "";
 }
 
 void auth_request_var_ctx(struct auth_request *req, struct var_entry *v,

@@ -76,6 +76,9 @@ struct auth_request {
 	/* mechanism */
 	const struct mech *mech;
 	struct mech_request mreq;
+	uint8_t *initial;                /* initial response kept during a penalty wait */
+	size_t initial_len;
+	bool initial_absent;
 
 	/* names */
 	const char *original_user;       /* as the mechanism / client gave it */

@@ -3,6 +3,7 @@
 #include "authd/request.h"
 #include "authd/auth.h"
 #include "authd/log.h"
+#include "authd/penalty.h"
 #include "authd/proto_client.h"
 #include "common/pool.h"
 
@@ -51,13 +52,49 @@ static void auth_request_mech_step(struct auth_request *req, const uint8_t *in, 
 	buf_free(&out);
 }
 
+static void auth_request_penalty_done(struct event_timer *timer)
+{
+	struct auth_request *req = timer->ctx;
+	req->timer.fn = auth_request_abort_timeout;
+	req->started_ms = event_now_ms(req->auth->loop);
+	auth_request_mech_step(req, req->initial, req->initial_len, req->initial_absent);
+	auth_request_unref(&req);   /* the penalty wait's reference */
+}
+
 void auth_request_mech_start(struct auth_request *req, const uint8_t *in, size_t len,
 			     bool absent)
 {
 	req->mreq.mech = req->mech;
 	req->mreq.username_check = auth_request_mech_username_check;
 	req->timer.fn = auth_request_abort_timeout;
-	auth_request_mech_step(req, in, len, absent);
+	uint64_t wait = req->no_penalty ? 0 :
+			penalty_delay_ms(req->auth->penalty, req->rip, event_now_ms(req->auth->loop));
+	if (wait == 0) {
+		auth_request_mech_step(req, in, len, absent);
+		return;
+	}
+	/* The penalty delays the start; a CONT meanwhile is unexpected. */
+	req->state = AUTH_REQUEST_STATE_BUSY;
+	req->initial = (uint8_t *)pool_strndup(req->pool, in, len);
+	req->initial_len = len;
+	req->initial_absent = absent;
+	req->timer.fn = auth_request_penalty_done;
+	auth_request_ref(req);
+	event_timer_add(req->auth->loop, &req->timer, wait);
+}
+
+static void auth_request_penalty_update(struct auth_request *req)
+{
+	if (req->no_penalty)
+		return;
+	struct penalty *p = req->auth->penalty;
+	if (req->outcome == AUTH_OUTCOME_OK) {
+		penalty_success(p, req->rip);
+	} else if (req->outcome == AUTH_OUTCOME_FAIL || req->outcome == AUTH_OUTCOME_DISABLED) {
+		uint64_t sum = penalty_checksum(p, req->user != NULL ? req->user : "",
+						req->mreq.password, req->mreq.password_len);
+		penalty_failure(p, req->rip, sum, event_now_ms(req->auth->loop));
+	}
 }
 
 void auth_request_mech_continue(struct auth_request *req, const uint8_t *in, size_t len)
@@ -135,5 +172,6 @@ void auth_request_auth_finish(struct auth_request *req, enum auth_outcome outcom
 {
 	req->state = AUTH_REQUEST_STATE_FINISHED;
 	req->outcome = outcome;
+	auth_request_penalty_update(req);
 	proto_client_auth_finished(req, final, final_len);
 }

@@ -125,11 +125,15 @@ static void auth_request_verify_done(struct hashpool_job *job)
 {
 	struct auth_request *req = (struct auth_request *)((char *)job -
 							   offsetof(struct auth_request, job));
-	int ret = req->verify_ret;
+	int ret = job->skipped ? -1 : req->verify_ret;
+	if (job->skipped)
+		req->verify_error = "password verification cancelled at shutdown";
 	if (ret < 0)
 		auth_request_log(req, LOG_LEVEL_ERROR, req->passdb->driver->name, "%s",
 				 req->verify_error);
-	auth_request_passdb_result(req, ret > 0 ? PASSDB_RESULT_OK : PASSDB_RESULT_PASSWORD_MISMATCH);
+	auth_request_passdb_result(req, ret > 0 ? PASSDB_RESULT_OK :
+				   job->skipped ? PASSDB_RESULT_INTERNAL_FAILURE :
+				   PASSDB_RESULT_PASSWORD_MISMATCH);
 	auth_request_unref(&req);
 }
 
