@@ -86,5 +86,8 @@ fuzz:
 clean:
 	rm -rf build
 
+# Test objects are otherwise intermediate and rebuilt on every run.
+.SECONDARY:
+
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/authd/main.d $(BUILD)/obj/client/authctl.d
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

@@ -1,6 +1,7 @@
 #include "authd/auth.h"
 #include "authd/log.h"
 #include "authd/penalty.h"
+#include "authd/warn_once.h"
 #include "common/pool.h"
 #include "passdb/passdb.h"
 #include "userdb/userdb.h"
@@ -52,7 +53,7 @@ static int auth_init_passdbs(struct auth *auth, const char **error_r)
 	if (auth->passdbs == NULL || auth->masterdbs == NULL)
 		return -1;
 	for (size_t i = 0; i < set->passdb_count; i++) {
-		struct passdb *db = passdb_create(&set->passdbs[i], (unsigned int)i + 1, error_r);
+		struct passdb *db = passdb_create(&set->passdbs[i], (unsigned int)i + 1, auth->loop, error_r);
 		if (db == NULL)
 			return -1;
 		if (set->passdbs[i].master)
@@ -70,7 +71,7 @@ static int auth_init_userdbs(struct auth *auth, const char **error_r)
 	if (auth->userdbs == NULL)
 		return -1;
 	for (size_t i = 0; i < set->userdb_count; i++) {
-		struct userdb *db = userdb_create(&set->userdbs[i], (unsigned int)i + 1, error_r);
+		struct userdb *db = userdb_create(&set->userdbs[i], (unsigned int)i + 1, auth->loop, error_r);
 		if (db == NULL)
 			return -1;
 		auth->userdbs[auth->userdb_count++] = db;
@@ -97,10 +98,11 @@ struct auth *auth_create(const struct auth_settings *set, struct event_loop *loo
 		strcpy(auth->hostname, "localhost");
 	auth->failure_delay_ms = (uint64_t)set->auth_failure_delay * 1000u;
 	auth->penalty = penalty_create(set->auth_failure_delay);
+	auth->weak_warned = warn_once_create();
 	auth->mech_env.anonymous_username = set->auth_anonymous_username;
 	auth->mech_env.realms = set->auth_realms;
 	auth->mech_env.hostname = auth->hostname;
-	if (auth->penalty == NULL) {
+	if (auth->penalty == NULL || auth->weak_warned == NULL) {
 		*error_r = "Out of memory";
 		auth_destroy(&auth);
 		return NULL;
@@ -131,6 +133,7 @@ void auth_destroy(struct auth **authp)
 	free(auth->userdbs);
 	buf_free(&auth->mech_lines);
 	penalty_destroy(&auth->penalty);
+	warn_once_destroy(&auth->weak_warned);
 	settings_free(&auth->owned_set);
 	free(auth);
 	*authp = NULL;

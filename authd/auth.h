@@ -42,6 +42,7 @@ struct auth {
 	char hostname[256];
 	uint64_t failure_delay_ms;
 	struct penalty *penalty;
+	struct warn_once *weak_warned;   /* users warned about weak schemes */
 };
 
 /* Builds the auth state: mechanisms, passdbs and userdbs (opening their

@@ -186,7 +186,11 @@ static int event_next_timeout(struct event_loop *loop)
 
 static void event_run_timers(struct event_loop *loop)
 {
-	while (loop->heap_len > 0 && loop->heap[1]->due_ms <= loop->now_ms && !loop->stop) {
+	/* At most as many firings as timers scheduled now: a timer re-added
+	 * with 0 ms from its callback waits for the next turn, not starving
+	 * the sockets. */
+	for (size_t n = loop->heap_len;
+	     n > 0 && loop->heap_len > 0 && loop->heap[1]->due_ms <= loop->now_ms && !loop->stop; n--) {
 		struct event_timer *t = loop->heap[1];
 		event_timer_cancel(loop, t);
 		t->fn(t);

@@ -130,6 +130,8 @@ static void reply_append_names(struct buf *line, const struct auth_request *req)
 	if (orig != NULL && (req->user_rejected || strcmp(orig, req->user) != 0) &&
 	    !fields_has(&req->extra, "original_user"))
 		reply_append_field(line, "original_user", orig);
+	if (req->master_user != NULL)
+		reply_append_field(line, "auth_user", req->master_user);
 	const char *anon = req->auth->set->auth_anonymous_username;
 	if (req->user != NULL && anon != NULL && strcmp(req->user, anon) == 0)
 		reply_append_field(line, "anonymous", NULL);
@@ -235,10 +237,12 @@ void proto_client_auth_finished(struct auth_request *req, const uint8_t *final, 
 	if (req->outcome == AUTH_OUTCOME_OK && proto_client_keep_for_master(req)) {
 		/* Login sockets: the master fetches it with REQUEST. */
 		proto_client_write_final(req, final, len);
-		if (in_table) {
+		if (in_table && !client->conn.closed) {
 			client_add_request(client, req);
 			req->timer.fn = proto_client_login_expired;
 			event_timer_add(client->auth->loop, &req->timer, AUTH_REQUEST_ABORT_MS);
+		} else if (in_table) {
+			auth_request_unref(&req);
 		}
 		return;
 	}
@@ -472,6 +476,10 @@ static int proto_client_cont(struct client_conn *client, uint8_t *line, size_t l
 		client_reply_simple_fail(client, id, "reason=Authentication request timed out");
 		return 0;
 	}
+	if (req->state == AUTH_REQUEST_STATE_FINAL_WAIT) {
+		auth_request_mech_final_continue(req);
+		return 0;
+	}
 	if (req->state != AUTH_REQUEST_STATE_MECH_WAIT) {
 		client_remove_request(client, req);
 		client_reply_simple_fail(client, id, "reason=Unexpected continuation");
@@ -505,7 +513,8 @@ static int proto_client_cancel(struct client_conn *client, uint8_t **f, size_t *
 		client_remove_request(client, req);
 		event_timer_cancel(client->auth->loop, &req->timer);
 		auth_request_unref(&req);
-	} else if (req != NULL && req->state == AUTH_REQUEST_STATE_BUSY) {
+	} else if (req != NULL && (req->state == AUTH_REQUEST_STATE_BUSY ||
+				   req->state == AUTH_REQUEST_STATE_PENALTY)) {
 		/* The id becomes reusable at once; the reply still comes. */
 		client_remove_request(client, req);
 		req->conn_next = NULL;
@@ -581,6 +590,13 @@ static void proto_client_closed(struct conn *conn)
 	while (client->requests != NULL) {
 		struct auth_request *req = client->requests;
 		client_remove_request(client, req);
+		if (req->state == AUTH_REQUEST_STATE_PENALTY &&
+		    event_timer_pending(&req->timer)) {
+			/* Nobody to answer: drop the wait and its reference. */
+			event_timer_cancel(client->auth->loop, &req->timer);
+			auth_request_unref(&req);
+			continue;
+		}
 		if (req->state != AUTH_REQUEST_STATE_BUSY)
 			event_timer_cancel(client->auth->loop, &req->timer);
 		auth_request_unref(&req);
@@ -647,7 +663,7 @@ struct auth_request *proto_client_take_login_request(pid_t pid, uint32_t id,
 			return NULL;
 		/* A REQUEST consumes the login request even when it fails. */
 		client_remove_request(c, req);
-		if (req->state == AUTH_REQUEST_STATE_BUSY) {
+		if (req->state == AUTH_REQUEST_STATE_BUSY || req->state == AUTH_REQUEST_STATE_PENALTY) {
 			auth_request_unref(&req);
 			return NULL;
 		}

@@ -78,9 +78,12 @@ static void proto_master_user_reply(struct master_conn *m, struct auth_request *
 	for (size_t i = 0; i < req->userdb_fields.count; i++)
 		append_field(&line, req->userdb_fields.items[i].key, req->userdb_fields.items[i].value);
 	if (req->handoff) {
+		if (req->master_user != NULL)
+			append_field(&line, "master_user", req->master_user);
 		append_field(&line, "auth_mech", req->mech->name);
-		if (req->original_user != NULL && strcmp(req->original_user, req->user) != 0)
-			append_field(&line, "auth_user", req->original_user);
+		const char *auth_user = req->master_user != NULL ? req->master_user : req->original_user;
+		if (auth_user != NULL && strcmp(auth_user, req->user) != 0)
+			append_field(&line, "auth_user", auth_user);
 	}
 	buf_append_byte(&line, '\n');
 	master_write(m, &line);
@@ -213,6 +216,16 @@ static void master_list_finish(struct master_conn *m, bool failed)
 	conn_resume(&m->conn);
 }
 
+static void master_list_continue(struct master_conn *m);
+
+/* An asynchronous iterator has more (userdb.h USERDB_ITER_PENDING). */
+static void master_list_ready(void *ctx)
+{
+	struct master_conn *m = ctx;
+	if (m->listing)
+		master_list_continue(m);
+}
+
 /* Moves to the next userdb that can iterate. Returns 1, 0 none left, -1 error. */
 static int master_list_next_userdb(struct master_conn *m)
 {
@@ -226,6 +239,8 @@ static int master_list_next_userdb(struct master_conn *m)
 					  error != NULL ? error : "unknown error");
 				return -1;
 			}
+			if (db->driver->iterate_set_ready != NULL)
+				db->driver->iterate_set_ready(m->list_iter, master_list_ready, m);
 			return 1;
 		}
 		m->list_userdb++;
@@ -252,6 +267,8 @@ static void master_list_continue(struct master_conn *m)
 			master_list_finish(m, true);
 			break;
 		}
+		if (r == USERDB_ITER_PENDING)
+			break;   /* master_list_ready() continues */
 		if (r == 0) {
 			db->driver->iterate_deinit(&m->list_iter);
 			m->list_userdb++;
@@ -427,7 +444,8 @@ static void master_check_peer(struct master_conn *m, bool restrict_peers, uid_t 
 	}
 	m->peer_uid = cred.uid;
 	m->peer_pid = cred.pid;
-	m->restricted = restrict_peers && cred.uid != owner && cred.gid != group;
+	/* root is never restricted (as in Dovecot) */
+	m->restricted = restrict_peers && cred.uid != 0 && cred.uid != owner && cred.gid != group;
 }
 
 void proto_master_accept(struct auth *auth, int fd, enum listener_type type,

@@ -36,6 +36,7 @@ struct auth_request *auth_request_new(struct auth *auth, enum auth_request_kind 
 	req->timer.ctx = req;
 	fields_init(&req->extra, pool);
 	fields_init(&req->userdb_fields, pool);
+	req->credentials.limit = AUTH_REQUEST_CREDENTIALS_MAX;
 	req->mreq.pool = pool;
 	req->mreq.env = &auth->mech_env;
 	req->mreq.ctx = req;
@@ -54,6 +55,7 @@ void auth_request_unref(struct auth_request **reqp)
 	if (req == NULL || --req->refcount > 0)
 		return;
 	event_timer_cancel(req->auth->loop, &req->timer);
+	buf_free(&req->credentials);
 	if (req->client != NULL)
 		proto_client_release(req->client);
 	if (req->master != NULL)

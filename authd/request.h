@@ -28,6 +28,7 @@ struct master_conn;
 
 #define AUTH_REQUEST_ABORT_MS (150u * 1000u)
 #define AUTH_REQUEST_VARS_MAX 48
+#define AUTH_REQUEST_CREDENTIALS_MAX 4096u
 
 enum auth_request_kind {
 	AUTH_REQUEST_AUTH,   /* SASL on an auth-client connection */
@@ -38,7 +39,10 @@ enum auth_request_kind {
 enum auth_request_state {
 	AUTH_REQUEST_STATE_NEW,
 	AUTH_REQUEST_STATE_MECH_WAIT,   /* challenge sent, waiting for CONT */
+	AUTH_REQUEST_STATE_PENALTY,     /* start delayed by the auth penalty */
 	AUTH_REQUEST_STATE_BUSY,        /* passdb / hash / userdb in progress */
+	AUTH_REQUEST_STATE_FINAL_WAIT,  /* final data sent as CONT, waiting for
+					 * the client's (empty) CONT */
 	AUTH_REQUEST_STATE_FINISHED,    /* replied or queued for delayed reply */
 };
 
@@ -86,10 +90,18 @@ struct auth_request {
 	const char *translated_user;     /* after realm+translation, before format */
 	bool user_rejected;              /* name failed normalisation */
 
+	/* master-user login (authzid or auth_master_user_separator) */
+	const char *requested_login_user;  /* target user, normalised */
+	const char *master_user;           /* set once the master authenticated */
+
 	/* passdb chain */
+	struct passdb **passdb_list;     /* auth->masterdbs or auth->passdbs */
+	size_t passdb_list_count;
 	size_t passdb_index;
 	struct passdb *passdb;
 	bool credentials_mode;           /* PASS lookup: no password check */
+	const char *wanted_scheme;       /* credentials for the mechanism, or NULL */
+	struct buf credentials;          /* what scheme_credentials() produced */
 	bool passdb_success, seen_user_unknown, seen_internal_failure;
 	bool skip_password_check, failed, nopassword, noauthenticate;
 	struct fields extra;             /* passdb extra fields for the reply */
@@ -142,6 +154,10 @@ void auth_request_passdb_lookup(struct auth_request *req);
 /* Starts the passdb chain: verify the mechanism's password, or (PASS
  * lookups) only find the user. */
 void auth_request_passdb_chain_start(struct auth_request *req, bool credentials_mode);
+/* The client's CONT after final data sent as a challenge: answer OK. */
+void auth_request_mech_final_continue(struct auth_request *req);
+/* Resumes the mechanism with req->credentials after the passdb chain. */
+void auth_request_mech_resume(struct auth_request *req);
 /* Ends an AUTH request (reply through the client protocol). final/len is
  * mechanism final data for OK (may be NULL). */
 void auth_request_auth_finish(struct auth_request *req, enum auth_outcome outcome,

@@ -20,6 +20,9 @@ static int auth_request_mech_username_check(struct mech_request *mreq, const uin
 					    size_t len)
 {
 	struct auth_request *req = mreq->ctx;
+	const char *sep = req->auth->set->auth_master_user_separator;
+	if (sep != NULL && *sep != '\0' && memmem(name, len, sep, strlen(sep)) != NULL)
+		return 1;   /* "user*master": both parts are checked once split */
 	if (auth_request_set_username(req, name, len) > 0)
 		return 1;
 	req->user_rejected = true;
@@ -40,6 +43,8 @@ static void auth_request_mech_step(struct auth_request *req, const uint8_t *in, 
 	struct buf out = BUF_INIT(MECH_CHALLENGE_MAX);
 	enum mech_status status;
 	req->state = AUTH_REQUEST_STATE_BUSY;
+	if (in == NULL)
+		in = (const uint8_t *)"";   /* empty decoded data: mechanisms memchr() it */
 	if ((req->mech->flags & MECH_FLAG_ALLOW_NULS) == 0 && len > 0 &&
 	    memchr(in, '\0', len) != NULL) {
 		req->mreq.fail_reason = "NUL byte in client message";
@@ -64,8 +69,15 @@ static void auth_request_penalty_done(struct event_timer *timer)
 void auth_request_mech_start(struct auth_request *req, const uint8_t *in, size_t len,
 			     bool absent)
 {
+	const struct auth_settings *set = req->auth->set;
 	req->mreq.mech = req->mech;
 	req->mreq.username_check = auth_request_mech_username_check;
+	req->mreq.service = req->service;
+	/* EXTERNAL: only a verified certificate's name, and only when the
+	 * operator asked for names from certificates. */
+	if (set->auth_ssl_username_from_cert && req->valid_client_cert &&
+	    req->cert_username != NULL && *req->cert_username != '\0')
+		req->mreq.cert_username = req->cert_username;
 	req->timer.fn = auth_request_abort_timeout;
 	uint64_t wait = req->no_penalty ? 0 :
 			penalty_delay_ms(req->auth->penalty, req->rip, event_now_ms(req->auth->loop));
@@ -74,7 +86,7 @@ void auth_request_mech_start(struct auth_request *req, const uint8_t *in, size_t
 		return;
 	}
 	/* The penalty delays the start; a CONT meanwhile is unexpected. */
-	req->state = AUTH_REQUEST_STATE_BUSY;
+	req->state = AUTH_REQUEST_STATE_PENALTY;
 	req->initial = (uint8_t *)pool_strndup(req->pool, in, len);
 	req->initial_len = len;
 	req->initial_absent = absent;
@@ -114,19 +126,57 @@ static bool auth_request_password_has_illegal_chars(const struct mech_request *m
 	return false;
 }
 
+/* Splits "user*master" when auth_master_user_separator is set (spec 7.2
+ * step 1). Returns the master part's offset, or 0 when there is none. */
+static size_t auth_request_separator_split(const struct auth_request *req, const char *name)
+{
+	const char *sep = req->auth->set->auth_master_user_separator;
+	if (sep == NULL || *sep == '\0')
+		return 0;
+	const char *p = strstr(name, sep);
+	return p != NULL && p != name ? (size_t)(p - name) : 0;
+}
+
+/* Sets req->user from the mechanism's names. A non-empty authzid (or the
+ * separator) is a master-user login: authcid is the master, authzid the
+ * user to become; it needs a master passdb, else it fails naming the
+ * authcid (the maddy CVE-2023-27582 class). Returns 1 or 0 (failed). */
+static int auth_request_set_mech_names(struct auth_request *req)
+{
+	struct mech_request *mreq = &req->mreq;
+	const char *authcid = mreq->authcid;
+	const char *target = mreq->authzid != NULL && *mreq->authzid != '\0' ? mreq->authzid : NULL;
+	size_t split = target == NULL ? auth_request_separator_split(req, authcid) : 0;
+	if (split > 0) {
+		target = pool_strndup(req->pool, authcid, split);
+		authcid += split + strlen(req->auth->set->auth_master_user_separator);
+	}
+	if (target != NULL) {
+		if (auth_request_set_username(req, (const uint8_t *)target, strlen(target)) <= 0) {
+			req->user_rejected = true;
+			return 0;
+		}
+		req->requested_login_user = req->user;
+		req->original_user = NULL;
+		req->translated_user = NULL;
+	}
+	if (req->translated_user == NULL &&
+	    auth_request_mech_username_check(mreq, (const uint8_t *)authcid, strlen(authcid)) <= 0)
+		return 0;
+	if (target != NULL && req->auth->masterdb_count == 0) {
+		auth_request_log(req, LOG_LEVEL_INFO, NULL,
+				 "Attempted master login with no master passdbs (trying to log in as user: %s)",
+				 req->requested_login_user);
+		req->requested_login_user = NULL;
+		return 0;
+	}
+	return 1;
+}
+
 static void auth_request_verify_plain_start(struct auth_request *req)
 {
 	struct mech_request *mreq = &req->mreq;
-	if (req->translated_user == NULL &&
-	    auth_request_mech_username_check(mreq, (const uint8_t *)mreq->authcid,
-					     strlen(mreq->authcid)) <= 0) {
-		auth_request_auth_finish(req, AUTH_OUTCOME_FAIL, NULL, 0);
-		return;
-	}
-	if (mreq->authzid != NULL && *mreq->authzid != '\0') {
-		/* Master user logins need a master passdb (issue 4). */
-		auth_request_log(req, LOG_LEVEL_INFO, NULL,
-				 "Login as another user (authzid) is not allowed without a master passdb");
+	if (auth_request_set_mech_names(req) <= 0) {
 		auth_request_auth_finish(req, AUTH_OUTCOME_FAIL, NULL, 0);
 		return;
 	}
@@ -138,6 +188,42 @@ static void auth_request_verify_plain_start(struct auth_request *req)
 		return;
 	}
 	auth_request_passdb_chain_start(req, false);
+}
+
+/* Success. Final data goes inside OK for final-resp-ok clients; others
+ * (Postfix, Exim) get it as one more CONT and the OK after their next,
+ * empty CONT (spec 2.7). ANONYMOUS names its user only now. */
+static void auth_request_mech_success(struct auth_request *req, const struct buf *out)
+{
+	if (req->user == NULL && req->mreq.authcid != NULL &&
+	    auth_request_set_username(req, (const uint8_t *)req->mreq.authcid,
+				      strlen(req->mreq.authcid)) <= 0) {
+		auth_request_auth_finish(req, AUTH_OUTCOME_FAIL, NULL, 0);
+		return;
+	}
+	if (out->len > 0 && !req->final_resp_ok) {
+		req->state = AUTH_REQUEST_STATE_FINAL_WAIT;
+		event_timer_add(req->auth->loop, &req->timer, AUTH_REQUEST_ABORT_MS);
+		proto_client_send_continue(req, out->data, out->len);
+		return;
+	}
+	auth_request_auth_finish(req, AUTH_OUTCOME_OK, out->data, out->len);
+}
+
+void auth_request_mech_final_continue(struct auth_request *req)
+{
+	event_timer_cancel(req->auth->loop, &req->timer);
+	auth_request_auth_finish(req, AUTH_OUTCOME_OK, NULL, 0);
+}
+
+void auth_request_mech_resume(struct auth_request *req)
+{
+	struct buf out = BUF_INIT(MECH_CHALLENGE_MAX);
+	enum mech_status status = req->mech->resume(&req->mreq, req->credentials.data,
+						    req->credentials.len, &out);
+	buf_reset(&req->credentials);
+	auth_request_mech_status(req, status, &out);
+	buf_free(&out);
 }
 
 static void auth_request_mech_status(struct auth_request *req, enum mech_status status,
@@ -153,11 +239,15 @@ static void auth_request_mech_status(struct auth_request *req, enum mech_status 
 		auth_request_verify_plain_start(req);
 		return;
 	case MECH_LOOKUP_CREDENTIALS:
-		auth_request_log(req, LOG_LEVEL_ERROR, NULL, "credentials lookups are not supported yet");
-		auth_request_auth_finish(req, AUTH_OUTCOME_TEMPFAIL, NULL, 0);
+		if (auth_request_set_mech_names(req) <= 0) {
+			auth_request_auth_finish(req, AUTH_OUTCOME_FAIL, NULL, 0);
+			return;
+		}
+		req->wanted_scheme = req->mech->cred_scheme;
+		auth_request_passdb_chain_start(req, false);
 		return;
 	case MECH_SUCCESS:
-		auth_request_auth_finish(req, AUTH_OUTCOME_OK, out->data, out->len);
+		auth_request_mech_success(req, out);
 		return;
 	case MECH_FAILURE:
 		if (req->mreq.fail_reason != NULL)

@@ -7,6 +7,7 @@
 #include "authd/log.h"
 #include "authd/proto_master.h"
 #include "authd/request_fields.h"
+#include "authd/warn_once.h"
 #include "common/pool.h"
 #include "common/secret.h"
 
@@ -85,8 +86,8 @@ static bool auth_request_want_skip_passdb(const struct auth_request *req,
 
 static size_t auth_request_next_passdb(const struct auth_request *req, size_t from)
 {
-	const struct auth *auth = req->auth;
-	while (from < auth->passdb_count && auth_request_want_skip_passdb(req, auth->passdbs[from]))
+	while (from < req->passdb_list_count &&
+	       auth_request_want_skip_passdb(req, req->passdb_list[from]))
 		from++;
 	return from;
 }
@@ -95,10 +96,19 @@ void auth_request_passdb_chain_start(struct auth_request *req, bool credentials_
 {
 	req->credentials_mode = credentials_mode;
 	req->state = AUTH_REQUEST_STATE_BUSY;
+	/* A master login authenticates the master user against the master
+	 * passdbs first (spec 6.1). */
+	if (req->requested_login_user != NULL) {
+		req->passdb_list = req->auth->masterdbs;
+		req->passdb_list_count = req->auth->masterdb_count;
+	} else {
+		req->passdb_list = req->auth->passdbs;
+		req->passdb_list_count = req->auth->passdb_count;
+	}
 	req->passdb_index = auth_request_next_passdb(req, 0);
 	fields_snapshot(&req->extra);
 	fields_snapshot(&req->userdb_fields);
-	if (req->passdb_index >= req->auth->passdb_count) {
+	if (req->passdb_index >= req->passdb_list_count) {
 		auth_request_log(req, LOG_LEVEL_INFO, NULL, "No passdbs to try");
 		req->passdb = NULL;
 		auth_request_passdb_result(req, PASSDB_RESULT_USER_UNKNOWN);
@@ -109,7 +119,7 @@ void auth_request_passdb_chain_start(struct auth_request *req, bool credentials_
 
 static void auth_request_passdb_run(struct auth_request *req)
 {
-	struct passdb *db = req->auth->passdbs[req->passdb_index];
+	struct passdb *db = req->passdb_list[req->passdb_index];
 	req->passdb = db;
 	req->nopassword = req->noauthenticate = req->failed = false;
 	req->stored_password = NULL;
@@ -146,6 +156,24 @@ static void auth_request_verify_work(struct hashpool_job *job)
 					req->user, &req->verify_error);
 }
 
+/* Weak schemes (MD5, SHA-1, DES based) keep working as in Dovecot 2.3 with
+ * a warning once per user; auth_allow_weak_schemes = no refuses them as
+ * 2.4 does. Returns false when refused. */
+static bool auth_request_weak_scheme_allowed(struct auth_request *req)
+{
+	if (!scheme_is_weak(req->stored.scheme))
+		return true;
+	const char *name = req->stored.scheme_name;
+	const char *db = req->passdb->driver->name;
+	if (!req->auth->set->auth_allow_weak_schemes) {
+		auth_request_log(req, LOG_LEVEL_INFO, db, "Weak password scheme '%s' used and refused", name);
+		return false;
+	}
+	if (warn_once_first(req->auth->weak_warned, req->user))
+		auth_request_log(req, LOG_LEVEL_WARNING, db, "Weak password scheme '%s' used", name);
+	return true;
+}
+
 /* Verifies the password against the stored value. Result comes through
  * auth_request_passdb_result(), maybe later (hash pool). */
 static void auth_request_verify_stored(struct auth_request *req)
@@ -164,24 +192,98 @@ static void auth_request_verify_stored(struct auth_request *req)
 		auth_request_passdb_result(req, PASSDB_RESULT_PASSWORD_MISMATCH);
 		return;
 	}
+	if (!auth_request_weak_scheme_allowed(req)) {
+		auth_request_passdb_result(req, PASSDB_RESULT_PASSWORD_MISMATCH);
+		return;
+	}
 	if (scheme_is_expensive(&req->stored) && req->auth->hashpool != NULL) {
 		req->job.work = auth_request_verify_work;
 		req->job.done = auth_request_verify_done;
+		req->job.skipped = false;
 		auth_request_ref(req);
 		hashpool_submit(req->auth->hashpool, &req->job);
 		return;
 	}
+	req->job.skipped = false;
 	auth_request_verify_work(&req->job);
 	auth_request_ref(req);
 	auth_request_verify_done(&req->job);
+}
+
+static void auth_request_credentials_done(struct hashpool_job *job)
+{
+	struct auth_request *req = (struct auth_request *)((char *)job -
+							   offsetof(struct auth_request, job));
+	enum passdb_result result = PASSDB_RESULT_OK;
+	if (job->skipped) {
+		result = PASSDB_RESULT_INTERNAL_FAILURE;
+	} else if (req->verify_ret <= 0) {
+		auth_request_log(req, req->verify_ret < 0 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO,
+				 req->passdb->driver->name, "%s", req->verify_error);
+		result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
+	}
+	auth_request_passdb_result(req, result);
+	auth_request_unref(&req);
+}
+
+/* Runs on a hash pool thread when deriving costs a KDF (SCRAM from a
+ * plaintext password). */
+static void auth_request_credentials_work(struct hashpool_job *job)
+{
+	struct auth_request *req = (struct auth_request *)((char *)job -
+							   offsetof(struct auth_request, job));
+	buf_reset(&req->credentials);
+	req->verify_ret = scheme_credentials(&req->stored, req->wanted_scheme,
+					     req->mreq.cred_user, req->mreq.cred_realm,
+					     &req->credentials, &req->verify_error);
+}
+
+/* Produces the mechanism's credentials from the stored password (spec
+ * 5.2), or SCHEME_NOT_AVAILABLE with Dovecot's log line. */
+static void auth_request_lookup_credentials(struct auth_request *req)
+{
+	struct passdb *db = req->passdb;
+	const char *stored = req->stored_password;
+	const char *error = NULL;
+	if (stored == NULL || *stored == '\0') {
+		auth_request_log(req, LOG_LEVEL_INFO, db->driver->name,
+				 "Requested %s scheme, but we have a NULL password", req->wanted_scheme);
+		auth_request_passdb_result(req, PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
+		return;
+	}
+	if (scheme_parse_stored(stored, strlen(stored), db->default_scheme, db->prefix_rule,
+				&req->stored, &error) <= 0) {
+		auth_request_log(req, LOG_LEVEL_ERROR, db->driver->name, "%s", error);
+		auth_request_passdb_result(req, PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
+		return;
+	}
+	req->job.work = auth_request_credentials_work;
+	req->job.done = auth_request_credentials_done;
+	req->job.skipped = false;
+	auth_request_ref(req);
+	if (scheme_credentials_expensive(&req->stored, req->wanted_scheme) &&
+	    req->auth->hashpool != NULL) {
+		hashpool_submit(req->auth->hashpool, &req->job);
+		return;
+	}
+	auth_request_credentials_work(&req->job);
+	auth_request_credentials_done(&req->job);
 }
 
 static void auth_request_passdb_found(struct auth_request *req)
 {
 	struct passdb *db = req->passdb;
 	auth_request_apply_passdb_templates(req, db->set->override_fields);
-	if (req->credentials_mode || req->skip_password_check || db->set->deny) {
+	if (req->credentials_mode || db->set->deny ||
+	    (req->skip_password_check && req->wanted_scheme == NULL)) {
 		auth_request_passdb_result(req, PASSDB_RESULT_OK);
+		return;
+	}
+	if (req->wanted_scheme != NULL) {
+		if (req->skip_password_check && req->credentials.len > 0)
+			auth_request_passdb_result(req, PASSDB_RESULT_OK);
+		else
+			auth_request_lookup_credentials(req);
 		return;
 	}
 	if (req->noauthenticate) {
@@ -219,6 +321,15 @@ void auth_request_passdb_verified(struct auth_request *req, enum passdb_result r
 	auth_request_unref(&req);
 }
 
+static void auth_request_master_login_finish(struct auth_request *req)
+{
+	auth_request_log(req, LOG_LEVEL_INFO, req->passdb->driver->name,
+			 "Master user logging in as %s", req->requested_login_user);
+	req->master_user = req->user;
+	req->user = req->requested_login_user;
+	req->requested_login_user = NULL;
+}
+
 static void auth_request_log_passdb_result(struct auth_request *req, enum passdb_result result)
 {
 	const char *name = req->passdb != NULL ? req->passdb->driver->name : NULL;
@@ -241,6 +352,9 @@ static enum db_result_action passdb_rule_for(const struct passdb *db, enum passd
 {
 	switch (result) {
 	case PASSDB_RESULT_OK:
+		/* pass = yes on a master passdb: also look the target up */
+		if (db->set->master && db->set->pass)
+			return DB_RESULT_CONTINUE;
 		return db->set->result_success;
 	case PASSDB_RESULT_INTERNAL_FAILURE:
 		return db->set->result_internalfail;
@@ -310,8 +424,19 @@ static bool auth_request_passdb_step(struct auth_request *req, enum passdb_resul
 		fields_rollback(&req->extra);
 		fields_rollback(&req->userdb_fields);
 	}
-	size_t next = auth_request_next_passdb(req, req->passdb_index + 1);
-	if (go_on && next < req->auth->passdb_count) {
+	size_t next;
+	if (req->requested_login_user != NULL && *result == PASSDB_RESULT_OK) {
+		/* The master authenticated: from here on the request is for
+		 * the target user, and a continuing chain (pass = yes) runs
+		 * the normal passdbs for it. */
+		auth_request_master_login_finish(req);
+		req->passdb_list = req->auth->passdbs;
+		req->passdb_list_count = req->auth->passdb_count;
+		next = auth_request_next_passdb(req, 0);
+	} else {
+		next = auth_request_next_passdb(req, req->passdb_index + 1);
+	}
+	if (go_on && next < req->passdb_list_count) {
 		if (*result == PASSDB_RESULT_USER_UNKNOWN)
 			req->seen_user_unknown = true;
 		else if (*result == PASSDB_RESULT_INTERNAL_FAILURE)
@@ -350,9 +475,16 @@ static enum auth_outcome auth_outcome_from_passdb(enum passdb_result result)
 static void auth_request_passdb_chain_finished(struct auth_request *req,
 					       enum passdb_result result)
 {
+	if (req->requested_login_user != NULL && result == PASSDB_RESULT_OK) {
+		/* Only master passdbs ran and none authenticated the master. */
+		result = PASSDB_RESULT_USER_UNKNOWN;
+	}
 	switch (req->kind) {
 	case AUTH_REQUEST_AUTH:
-		auth_request_auth_finish(req, auth_outcome_from_passdb(result), NULL, 0);
+		if (result == PASSDB_RESULT_OK && req->wanted_scheme != NULL)
+			auth_request_mech_resume(req);
+		else
+			auth_request_auth_finish(req, auth_outcome_from_passdb(result), NULL, 0);
 		break;
 	case AUTH_REQUEST_PASS:
 		proto_master_pass_finished(req, result);

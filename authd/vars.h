@@ -6,12 +6,12 @@
  *
  * Syntax: %[-][0][width][.[-][0]width2][modifiers](key | {long key}), %%.
  * Modifiers L U E X R H N M D T, applied left to right before the
- * offset/width cut. Long keys: table names, %{name:default} (default used
- * when the table entry's value is NULL), pid uid gid hostname (of this
- * process), env:NAME, anything ctx->lookup knows (passdb:x, userdb:x ...),
- * %{md4|md5|sha1|sha256|sha384|sha512|sha3-256|sha3-512|pkcs5
+ * offset/width cut. A long key is resolved in this order: table long keys;
+ * functions %{md4|md5|sha1|sha256|sha384|sha512|sha3-256|sha3-512|pkcs5
  *   [;rounds=N,truncate=BITS,format=hex|hexuc|base64,salt=TEMPLATE]:longvar}
- * and %{if;lhs;op;rhs;then[;else]}.
+ * and %{if;lhs;op;rhs;then[;else]}; ctx->lookup (passdb:x, userdb:x ...);
+ * pid uid gid hostname of this process; env:NAME; name:default where name
+ * is a table long key (default used when the entry's value is NULL).
  *
  * Deliberate differences from Dovecot 2.3, all on inputs Dovecot mishandles:
  * - modifiers and the width cut apply to the raw value and the escape runs
@@ -62,12 +62,13 @@ struct var_entry {
 struct var_expand_ctx {
 	const struct var_entry *table;
 	size_t count;
-	/* Called for %{name} / %{name:default} names not in the table
-	 * (passdb:x, userdb:x ...) with the whole name between the braces.
-	 * Returns the value, or NULL when the name is unknown (expansion then
-	 * fails with "Unknown variable", unless it is env:X or name:default
-	 * of a table entry). May be NULL. Must be thread-safe if var_expand()
-	 * is called from several threads with the same ctx. */
+	/* Called for %{name} / %{name:default} names that are neither in the
+	 * table nor functions (passdb:x, userdb:x ...) with the whole text
+	 * between the braces, so "passdb:field:default" semantics are the
+	 * callback's. Returns the value, or NULL when the name is unknown
+	 * (then the built-ins, env:X and name:default of a table entry are
+	 * tried, else "Unknown variable"). May be NULL. Must be thread-safe
+	 * if var_expand() is called from several threads with the same ctx. */
 	const char *(*lookup)(void *ctx, const char *name);
 	void *lookup_ctx;
 	/* Escapes a variable value while appending it; NULL = append as is.

@@ -23,6 +23,11 @@ static int base64_decode_with(struct buf *out, const uint8_t *in, size_t len,
 {
 	if (len == 0)
 		return 1;
+	/* libsodium (1.0.18) decodes any byte >= 0x80 as a digit, and finds
+	 * the ignore set with strchr(), which matches NUL: refuse both. */
+	for (size_t i = 0; i < len; i++)
+		if (in[i] == '\0' || in[i] >= 0x80)
+			return 0;
 	size_t max = len / 4 * 3 + 3;
 	uint8_t *tmp = malloc(max);
 	if (tmp == NULL)
@@ -80,6 +85,7 @@ int hex_decode(struct buf *out, const uint8_t *in, size_t len)
 	for (size_t i = 0; i < len; i += 2) {
 		int hi = hex_value(in[i]), lo = hex_value(in[i + 1]);
 		if (hi < 0 || lo < 0) {
+			secret_wipe(out->data + start, out->len - start);
 			out->len = start;
 			if (out->data != NULL)
 				out->data[start] = '\0';

@@ -6,6 +6,13 @@
 static const struct mech *const mech_builtin[] = {
 	&mech_plain,
 	&mech_login,
+	&mech_cram_md5,
+	&mech_digest_md5,
+	&mech_scram_sha1,
+	&mech_scram_sha256,
+	&mech_scram_sha512,
+	&mech_anonymous,
+	&mech_external,
 };
 
 const struct mech *mech_find(const char *name, size_t len)

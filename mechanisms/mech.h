@@ -35,11 +35,19 @@ enum mech_status {
 	MECH_CONTINUE,            /* out holds a challenge; wait for the client */
 	MECH_VERIFY_PLAIN,        /* req->authcid/authzid/password set */
 	MECH_LOOKUP_CREDENTIALS,  /* need mech->cred_scheme credentials for authcid */
-	MECH_SUCCESS,             /* out may hold final data for the client */
-	MECH_FAILURE,             /* req->fail_reason says why (for the log) */
+	MECH_SUCCESS,             /* out may hold final data for the client;
+				   * ANONYMOUS sets authcid */
+	MECH_FAILURE,             /* req->fail_reason says why (for the log);
+				   * out is left empty. "Password mismatch"
+				   * is a wrong password (CRAM-MD5, DIGEST-MD5,
+				   * SCRAM), anything else bad input */
 };
 
 struct mech_request;
+
+/* Longest user name or authzid a mechanism accepts from the client; the
+ * request code applies the real limit (authd/username.h) afterwards. */
+#define MECH_NAME_MAX 1024u
 
 /* Checks a user name as soon as a mechanism learns it (LOGIN refuses a bad
  * name before prompting for the password). Returns 1 ok, 0 rejected. */
@@ -56,15 +64,29 @@ struct mech_request {
 	struct pool *pool;           /* the request's pool; wiped when freed */
 	const struct mech *mech;
 	const struct mech_env *env;
-	mech_username_check_fn *username_check;
+	mech_username_check_fn *username_check;   /* LOGIN, CRAM-MD5, DIGEST-MD5,
+						   * SCRAM call it with authcid */
 	void *ctx;                   /* the owning request */
 	void *priv;                  /* mechanism state */
 	unsigned int step_count;
+	/* inputs from the request code: */
+	const char *cert_username;   /* EXTERNAL: TLS certificate user, NULL if none */
+	const char *service;         /* the AUTH service= value; DIGEST-MD5 checks
+				      * digest-uri against it (NULL/"" = unchecked) */
+	/* Test only (tests/unit, tests/fuzz; the request code never sets it):
+	 * when non-NULL, replaces the random value a mechanism would generate:
+	 * CRAM-MD5 the whole challenge text, DIGEST-MD5 the nonce text, SCRAM
+	 * the server part of the nonce (text appended to the client nonce). */
+	const uint8_t *test_nonce;
+	size_t test_nonce_len;
 	/* results, allocated from pool: */
-	const char *authcid;         /* login name as the client sent it */
-	const char *authzid;         /* "" when none */
+	const char *authcid;         /* login name to look up (DIGEST-MD5: with
+				      * @realm appended per spec 6.4) */
+	const char *authzid;         /* "" when none; else master-user login */
 	uint8_t *password;           /* verify-plain password; pool-owned */
 	size_t password_len;
+	const char *cred_user;       /* DIGEST-MD5: user and realm exactly as the */
+	const char *cred_realm;      /* client hashed them (for credentials) */
 	const char *fail_reason;     /* static text for the log */
 };
 
@@ -76,7 +98,11 @@ struct mech {
 	 * (first step only). */
 	enum mech_status (*step)(struct mech_request *req, const uint8_t *in, size_t len,
 				 bool absent, struct buf *out);
-	/* After MECH_LOOKUP_CREDENTIALS: the credentials (scheme data). */
+	/* After MECH_LOOKUP_CREDENTIALS: the credentials, as
+	 * scheme_credentials() produces them for cred_scheme (common/scheme.h):
+	 * CRAM-MD5 32-byte HMAC-MD5 context, DIGEST-MD5 16-byte MD5,
+	 * SCRAM-SHA-* text "ITER,B64SALT,B64STOREDKEY,B64SERVERKEY". May return
+	 * MECH_CONTINUE (SCRAM's server-first message). */
 	enum mech_status (*resume)(struct mech_request *req, const uint8_t *cred, size_t len,
 				   struct buf *out);
 };
@@ -88,5 +114,12 @@ int mech_handshake_line(struct buf *out, const struct mech *mech);
 
 extern const struct mech mech_plain;
 extern const struct mech mech_login;
+extern const struct mech mech_cram_md5;
+extern const struct mech mech_digest_md5;
+extern const struct mech mech_scram_sha1;
+extern const struct mech mech_scram_sha256;
+extern const struct mech mech_scram_sha512;
+extern const struct mech mech_anonymous;
+extern const struct mech mech_external;
 
 #endif

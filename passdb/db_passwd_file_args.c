@@ -3,22 +3,49 @@
 #include "authd/request.h"
 #include "common/pool.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define PASSWD_FILE_MAX_USERDB_PATHS 64
 #define PASSWD_FILE_PATH_MAX 4096
 
-static const char *userdb_paths[PASSWD_FILE_MAX_USERDB_PATHS];
-static size_t userdb_path_count;
+/* Paths used by a userdb, with a count of the userdbs using each: owned
+ * copies, so a reload that frees the old settings leaves no stale pointer. */
+static struct {
+	char *path;
+	unsigned int refs;
+} userdb_paths[PASSWD_FILE_MAX_USERDB_PATHS];
 static unsigned int userdb_total;
 
 void passwd_file_args_mark_userdb(const char *path)
 {
-	for (size_t i = 0; i < userdb_path_count; i++)
-		if (strcmp(userdb_paths[i], path) == 0)
+	size_t free_slot = PASSWD_FILE_MAX_USERDB_PATHS;
+	for (size_t i = 0; i < PASSWD_FILE_MAX_USERDB_PATHS; i++) {
+		if (userdb_paths[i].path == NULL) {
+			if (free_slot == PASSWD_FILE_MAX_USERDB_PATHS)
+				free_slot = i;
+		} else if (strcmp(userdb_paths[i].path, path) == 0) {
+			userdb_paths[i].refs++;
 			return;
-	if (userdb_path_count < PASSWD_FILE_MAX_USERDB_PATHS)
-		userdb_paths[userdb_path_count++] = path;
+		}
+	}
+	if (free_slot == PASSWD_FILE_MAX_USERDB_PATHS)
+		return;   /* only affects uid/gid validation of passdb-only users */
+	userdb_paths[free_slot].path = strdup(path);
+	userdb_paths[free_slot].refs = userdb_paths[free_slot].path != NULL ? 1 : 0;
+}
+
+void passwd_file_args_unmark_userdb(const char *path)
+{
+	for (size_t i = 0; i < PASSWD_FILE_MAX_USERDB_PATHS; i++) {
+		if (userdb_paths[i].path == NULL || strcmp(userdb_paths[i].path, path) != 0)
+			continue;
+		if (--userdb_paths[i].refs == 0) {
+			free(userdb_paths[i].path);
+			userdb_paths[i].path = NULL;
+		}
+		return;
+	}
 }
 
 void passwd_file_args_set_userdb_count(unsigned int count)
@@ -28,8 +55,8 @@ void passwd_file_args_set_userdb_count(unsigned int count)
 
 static bool passwd_file_is_userdb_path(const char *tmpl)
 {
-	for (size_t i = 0; i < userdb_path_count; i++)
-		if (strcmp(userdb_paths[i], tmpl) == 0)
+	for (size_t i = 0; i < PASSWD_FILE_MAX_USERDB_PATHS; i++)
+		if (userdb_paths[i].path != NULL && strcmp(userdb_paths[i].path, tmpl) == 0)
 			return true;
 	return false;
 }

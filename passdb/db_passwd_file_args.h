@@ -26,6 +26,8 @@ int passwd_file_args_parse(struct pool *pool, const char *args, bool passdb,
 /* Marks a path as used by a userdb (uid/gid validation applies to all users
  * of that file), and records how many userdbs exist in total. */
 void passwd_file_args_mark_userdb(const char *path);
+/* Undoes one mark (the userdb is destroyed). */
+void passwd_file_args_unmark_userdb(const char *path);
 void passwd_file_args_set_userdb_count(unsigned int count);
 
 /* Finds the entry of req's user. Returns 1 found (*entry_r), 0 unknown

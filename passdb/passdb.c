@@ -18,6 +18,7 @@ static const struct passdb_driver *passdb_driver_find(const char *name)
 }
 
 struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
+			     struct event_loop *loop,
 			     const char **error_r)
 {
 	static char errbuf[1024];
@@ -34,6 +35,7 @@ struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
 	db->driver = driver;
 	db->set = set;
 	db->id = id;
+	db->loop = loop;
 	db->default_scheme = "CRYPT";
 	db->prefix_rule = SCHEME_PREFIX_PASSWD_FILE;
 	const char *error = NULL;

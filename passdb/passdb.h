@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 struct auth_request;
+struct event_loop;
 
 enum passdb_result {
 	PASSDB_RESULT_INTERNAL_FAILURE = -1,
@@ -52,7 +53,8 @@ struct passdb {
 	const struct passdb_driver *driver;
 	const struct db_settings *set;
 	struct pool *pool;            /* lives as long as the passdb */
-	unsigned int id;              /* 1-based position, %! */
+	unsigned int id;
+	struct event_loop *loop;      /* for asynchronous drivers (ldap) */              /* 1-based position, %! */
 	const char *default_scheme;   /* for prefix-less stored passwords */
 	enum scheme_prefix_rule prefix_rule;
 	void *ctx;                    /* the driver's */
@@ -61,9 +63,12 @@ struct passdb {
 /* Creates a passdb from its settings. Returns the passdb, or NULL with
  * *error_r "FILE:LINE: passdb passwd-file: problem". */
 struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
+			     struct event_loop *loop,
 			     const char **error_r);
 void passdb_destroy(struct passdb **db);
 
 extern const struct passdb_driver passdb_driver_passwd_file;
+extern const struct passdb_driver passdb_driver_ldap;
+extern const struct passdb_driver passdb_driver_vpopmail;
 
 #endif

@@ -11,7 +11,7 @@ static int passdb_passwd_file_init(struct passdb *db, const char *args, const ch
 	struct passwd_file_args *a = pool_alloc(db->pool, sizeof(*a));
 	if (passwd_file_args_parse(db->pool, args, true, a, error_r) < 0)
 		return -1;
-	if (scheme_find(a->scheme) == NULL) {
+	if (!scheme_spec_valid(a->scheme)) {
 		*error_r = pool_printf(db->pool, "Unknown scheme: %s", a->scheme);
 		return -1;
 	}

@@ -21,6 +21,7 @@ static const struct userdb_driver *userdb_driver_find(const char *name)
 }
 
 struct userdb *userdb_create(const struct db_settings *set, unsigned int id,
+			     struct event_loop *loop,
 			     const char **error_r)
 {
 	static char errbuf[1024];
@@ -37,6 +38,7 @@ struct userdb *userdb_create(const struct db_settings *set, unsigned int id,
 	db->driver = driver;
 	db->set = set;
 	db->id = id;
+	db->loop = loop;
 	const char *error = NULL;
 	if (driver->init(db, set->args != NULL ? set->args : "", &error) < 0) {
 		snprintf(errbuf, sizeof(errbuf), "%s:%u: userdb %s: %s",

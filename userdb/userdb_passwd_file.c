@@ -118,9 +118,16 @@ static void userdb_passwd_file_iterate_deinit(struct userdb_iter **itp)
 	*itp = NULL;
 }
 
+static void userdb_passwd_file_deinit(struct userdb *db)
+{
+	const struct passwd_file_args *args = db->ctx;
+	passwd_file_args_unmark_userdb(args->path);
+}
+
 const struct userdb_driver userdb_driver_passwd_file = {
 	.name = "passwd-file",
 	.init = userdb_passwd_file_init,
+	.deinit = userdb_passwd_file_deinit,
 	.lookup = userdb_passwd_file_lookup,
 	.iterate_init = userdb_passwd_file_iterate_init,
 	.iterate_next = userdb_passwd_file_iterate_next,

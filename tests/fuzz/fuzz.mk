@@ -18,6 +18,9 @@ TARGETS   := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard tests/fuzz/fuzz_
 
 all: $(TARGETS)
 
+# Keep the library objects between runs (they are otherwise intermediate).
+.SECONDARY: $(LIB_OBJ)
+
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -c $< -o $@

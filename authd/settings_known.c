@@ -1,0 +1,402 @@
+/* settings_known: Dovecot 2.3.19's top-level setting names and defaults.
+ *
+ * GENERATED, do not edit the first table by hand. It was produced once with
+ * Dovecot 2.3.19.1 (Debian 12, with Pigeonhole 0.5.19) by
+ *
+ *   doveconf -d | python3 gen_known.py > rows.inc
+ *
+ * where gen_known.py keeps the "key = value" lines outside any { } block,
+ * unquotes doveconf's "quoted" values, C-escapes, and sorts by name
+ * (byte order, as strcmp):
+ *
+ *   depth = 0; rows = {}
+ *   for line in sys.stdin:
+ *       s = line.strip()
+ *       if s.startswith('#') or not s: continue
+ *       if ' = ' in s or s.endswith(' ='):
+ *           if depth == 0:
+ *               key, _, val = s.partition(' =')
+ *               rows[key] = unquote(val[1:] if val.startswith(' ') else val)
+ *       elif s.endswith('{'): depth += 1
+ *       elif s == '}': depth -= 1
+ *   for k in sorted(rows): print('\t{ %s, %s },' % (cstr(k), cstr(rows[k])))
+ *
+ * The obsolete-name and section lists were found by feeding candidate names
+ * to `doveconf -c FILE -n` and keeping those it accepts. */
+#include "authd/settings_known.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct settings_known {
+	const char *name;
+	const char *def;
+};
+
+/* Sorted by name (strcmp order): searched with bsearch(). */
+static const struct settings_known settings_known_table[] = {
+	{ "auth_anonymous_username", "anonymous" },
+	{ "auth_cache_negative_ttl", "1 hours" },
+	{ "auth_cache_size", "0" },
+	{ "auth_cache_ttl", "1 hours" },
+	{ "auth_cache_verify_password_with_worker", "no" },
+	{ "auth_debug", "no" },
+	{ "auth_debug_passwords", "no" },
+	{ "auth_default_realm", "" },
+	{ "auth_failure_delay", "2 secs" },
+	{ "auth_gssapi_hostname", "" },
+	{ "auth_krb5_keytab", "" },
+	{ "auth_master_user_separator", "" },
+	{ "auth_mechanisms", "plain" },
+	{ "auth_policy_check_after_auth", "yes" },
+	{ "auth_policy_check_before_auth", "yes" },
+	{ "auth_policy_hash_mech", "sha256" },
+	{ "auth_policy_hash_nonce", "" },
+	{ "auth_policy_hash_truncate", "12" },
+	{ "auth_policy_log_only", "no" },
+	{ "auth_policy_reject_on_fail", "no" },
+	{ "auth_policy_report_after_auth", "yes" },
+	{ "auth_policy_request_attributes", "login=%{requested_username} pwhash=%{hashed_password} remote=%{rip} device_id=%{client_id} protocol=%s session_id=%{session}" },
+	{ "auth_policy_server_api_header", "" },
+	{ "auth_policy_server_timeout_msecs", "2000" },
+	{ "auth_policy_server_url", "" },
+	{ "auth_proxy_self", "" },
+	{ "auth_realms", "" },
+	{ "auth_socket_path", "auth-userdb" },
+	{ "auth_ssl_require_client_cert", "no" },
+	{ "auth_ssl_username_from_cert", "no" },
+	{ "auth_stats", "no" },
+	{ "auth_use_winbind", "no" },
+	{ "auth_username_chars", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@" },
+	{ "auth_username_format", "%Lu" },
+	{ "auth_username_translation", "" },
+	{ "auth_verbose", "no" },
+	{ "auth_verbose_passwords", "no" },
+	{ "auth_winbind_helper_path", "/usr/bin/ntlm_auth" },
+	{ "auth_worker_max_count", "30" },
+	{ "base_dir", "/run/dovecot" },
+	{ "config_cache_size", "1 M" },
+	{ "debug_log_path", "" },
+	{ "default_client_limit", "1000" },
+	{ "default_idle_kill", "1 mins" },
+	{ "default_internal_group", "dovecot" },
+	{ "default_internal_user", "dovecot" },
+	{ "default_login_user", "dovenull" },
+	{ "default_process_limit", "100" },
+	{ "default_vsz_limit", "256 M" },
+	{ "deliver_log_format", "msgid=%m: %$" },
+	{ "dict_db_config", "" },
+	{ "director_flush_socket", "" },
+	{ "director_mail_servers", "" },
+	{ "director_max_parallel_kicks", "100" },
+	{ "director_max_parallel_moves", "100" },
+	{ "director_output_buffer_size", "10 M" },
+	{ "director_ping_idle_timeout", "30 secs" },
+	{ "director_ping_max_timeout", "1 mins" },
+	{ "director_servers", "" },
+	{ "director_user_expire", "15 mins" },
+	{ "director_user_kick_delay", "2 secs" },
+	{ "director_username_hash", "%Lu" },
+	{ "disable_plaintext_auth", "yes" },
+	{ "dotlock_use_excl", "yes" },
+	{ "doveadm_allowed_commands", "" },
+	{ "doveadm_api_key", "" },
+	{ "doveadm_http_rawlog_dir", "" },
+	{ "doveadm_password", "" },
+	{ "doveadm_port", "0" },
+	{ "doveadm_socket_path", "doveadm-server" },
+	{ "doveadm_ssl", "no" },
+	{ "doveadm_username", "doveadm" },
+	{ "doveadm_worker_count", "0" },
+	{ "dsync_alt_char", "_" },
+	{ "dsync_commit_msgs_interval", "100" },
+	{ "dsync_features", "" },
+	{ "dsync_hashed_headers", "Date Message-ID" },
+	{ "dsync_remote_cmd", "ssh -l%{login} %{host} doveadm dsync-server -u%u -U" },
+	{ "first_valid_gid", "1" },
+	{ "first_valid_uid", "500" },
+	{ "haproxy_timeout", "3 secs" },
+	{ "haproxy_trusted_networks", "" },
+	{ "hostname", "" },
+	{ "imap_capability", "" },
+	{ "imap_client_workarounds", "" },
+	{ "imap_fetch_failure", "disconnect-immediately" },
+	{ "imap_hibernate_timeout", "0" },
+	{ "imap_id_log", "" },
+	{ "imap_id_retain", "no" },
+	{ "imap_id_send", "name *" },
+	{ "imap_idle_notify_interval", "2 mins" },
+	{ "imap_literal_minus", "no" },
+	{ "imap_logout_format", "in=%i out=%o deleted=%{deleted} expunged=%{expunged} trashed=%{trashed} hdr_count=%{fetch_hdr_count} hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} body_bytes=%{fetch_body_bytes}" },
+	{ "imap_max_line_length", "64 k" },
+	{ "imap_metadata", "no" },
+	{ "imap_urlauth_host", "" },
+	{ "imap_urlauth_logout_format", "in=%i out=%o" },
+	{ "imap_urlauth_port", "143" },
+	{ "imapc_cmd_timeout", "5 mins" },
+	{ "imapc_connection_retry_count", "1" },
+	{ "imapc_connection_retry_interval", "1 secs" },
+	{ "imapc_features", "" },
+	{ "imapc_host", "" },
+	{ "imapc_list_prefix", "" },
+	{ "imapc_master_user", "" },
+	{ "imapc_max_idle_time", "29 mins" },
+	{ "imapc_max_line_length", "0" },
+	{ "imapc_password", "" },
+	{ "imapc_port", "143" },
+	{ "imapc_rawlog_dir", "" },
+	{ "imapc_sasl_mechanisms", "" },
+	{ "imapc_ssl", "no" },
+	{ "imapc_ssl_verify", "yes" },
+	{ "imapc_user", "" },
+	{ "import_environment", "TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET" },
+	{ "info_log_path", "" },
+	{ "instance_name", "dovecot" },
+	{ "last_valid_gid", "0" },
+	{ "last_valid_uid", "0" },
+	{ "lda_mailbox_autocreate", "no" },
+	{ "lda_mailbox_autosubscribe", "no" },
+	{ "lda_original_recipient_header", "" },
+	{ "libexec_dir", "/usr/lib/dovecot" },
+	{ "listen", "*, ::" },
+	{ "lmtp_add_received_header", "yes" },
+	{ "lmtp_client_workarounds", "" },
+	{ "lmtp_hdr_delivery_address", "final" },
+	{ "lmtp_proxy", "no" },
+	{ "lmtp_proxy_rawlog_dir", "" },
+	{ "lmtp_rawlog_dir", "" },
+	{ "lmtp_rcpt_check_quota", "no" },
+	{ "lmtp_save_to_detail_mailbox", "no" },
+	{ "lmtp_user_concurrency_limit", "0" },
+	{ "lmtp_verbose_replies", "no" },
+	{ "lock_method", "fcntl" },
+	{ "log_core_filter", "" },
+	{ "log_debug", "" },
+	{ "log_path", "syslog" },
+	{ "log_timestamp", "%b %d %H:%M:%S " },
+	{ "login_access_sockets", "" },
+	{ "login_greeting", "Dovecot (Debian) ready." },
+	{ "login_log_format", "%$: %s" },
+	{ "login_log_format_elements", "user=<%u> method=%m rip=%r lip=%l mpid=%e %c session=<%{session}>" },
+	{ "login_plugin_dir", "/usr/lib/dovecot/modules/login" },
+	{ "login_plugins", "" },
+	{ "login_proxy_max_disconnect_delay", "0" },
+	{ "login_proxy_max_reconnects", "3" },
+	{ "login_proxy_notify_path", "proxy-notify" },
+	{ "login_proxy_rawlog_dir", "" },
+	{ "login_proxy_timeout", "30 secs" },
+	{ "login_source_ips", "" },
+	{ "login_trusted_networks", "" },
+	{ "mail_access_groups", "" },
+	{ "mail_always_cache_fields", "" },
+	{ "mail_attachment_detection_options", "" },
+	{ "mail_attachment_dir", "" },
+	{ "mail_attachment_fs", "sis posix" },
+	{ "mail_attachment_hash", "%{sha1}" },
+	{ "mail_attachment_min_size", "128 k" },
+	{ "mail_attribute_dict", "" },
+	{ "mail_cache_fields", "flags" },
+	{ "mail_chroot", "" },
+	{ "mail_debug", "no" },
+	{ "mail_fsync", "optimized" },
+	{ "mail_full_filesystem_access", "no" },
+	{ "mail_gid", "" },
+	{ "mail_home", "" },
+	{ "mail_location", "" },
+	{ "mail_log_prefix", "%s(%u)<%{pid}><%{session}>: " },
+	{ "mail_max_keyword_length", "50" },
+	{ "mail_max_lock_timeout", "0" },
+	{ "mail_max_userip_connections", "10" },
+	{ "mail_never_cache_fields", "imap.envelope" },
+	{ "mail_nfs_index", "no" },
+	{ "mail_nfs_storage", "no" },
+	{ "mail_plugin_dir", "/usr/lib/dovecot/modules" },
+	{ "mail_plugins", "" },
+	{ "mail_prefetch_count", "0" },
+	{ "mail_privileged_group", "" },
+	{ "mail_save_crlf", "no" },
+	{ "mail_server_admin", "" },
+	{ "mail_server_comment", "" },
+	{ "mail_shared_explicit_inbox", "no" },
+	{ "mail_sort_max_read_count", "0" },
+	{ "mail_temp_dir", "/tmp" },
+	{ "mail_temp_scan_interval", "1 weeks" },
+	{ "mail_uid", "" },
+	{ "mail_vsize_bg_after_count", "0" },
+	{ "mailbox_idle_check_interval", "30 secs" },
+	{ "mailbox_list_index", "yes" },
+	{ "mailbox_list_index_include_inbox", "no" },
+	{ "mailbox_list_index_very_dirty_syncs", "no" },
+	{ "maildir_broken_filename_sizes", "no" },
+	{ "maildir_copy_with_hardlinks", "yes" },
+	{ "maildir_empty_new", "no" },
+	{ "maildir_stat_dirs", "no" },
+	{ "maildir_very_dirty_syncs", "no" },
+	{ "master_user_separator", "" },
+	{ "mbox_dirty_syncs", "yes" },
+	{ "mbox_dotlock_change_timeout", "2 mins" },
+	{ "mbox_lazy_writes", "yes" },
+	{ "mbox_lock_timeout", "5 mins" },
+	{ "mbox_md5", "apop3d" },
+	{ "mbox_min_index_size", "0" },
+	{ "mbox_read_locks", "fcntl" },
+	{ "mbox_very_dirty_syncs", "no" },
+	{ "mbox_write_locks", "fcntl dotlock" },
+	{ "mdbox_preallocate_space", "no" },
+	{ "mdbox_rotate_interval", "0" },
+	{ "mdbox_rotate_size", "10 M" },
+	{ "mmap_disable", "no" },
+	{ "old_stats_carbon_interval", "30 secs" },
+	{ "old_stats_carbon_name", "" },
+	{ "old_stats_carbon_server", "" },
+	{ "old_stats_command_min_time", "1 mins" },
+	{ "old_stats_domain_min_time", "12 hours" },
+	{ "old_stats_ip_min_time", "12 hours" },
+	{ "old_stats_memory_limit", "16 M" },
+	{ "old_stats_session_min_time", "15 mins" },
+	{ "old_stats_user_min_time", "1 hours" },
+	{ "pop3_client_workarounds", "" },
+	{ "pop3_delete_type", "default" },
+	{ "pop3_deleted_flag", "" },
+	{ "pop3_enable_last", "no" },
+	{ "pop3_fast_size_lookups", "no" },
+	{ "pop3_lock_session", "no" },
+	{ "pop3_logout_format", "top=%t/%p, retr=%r/%b, del=%d/%m, size=%s" },
+	{ "pop3_no_flag_updates", "no" },
+	{ "pop3_reuse_xuidl", "no" },
+	{ "pop3_save_uidl", "no" },
+	{ "pop3_uidl_duplicates", "allow" },
+	{ "pop3_uidl_format", "%08Xu%08Xv" },
+	{ "pop3c_features", "" },
+	{ "pop3c_host", "" },
+	{ "pop3c_master_user", "" },
+	{ "pop3c_password", "" },
+	{ "pop3c_port", "110" },
+	{ "pop3c_quick_received_date", "no" },
+	{ "pop3c_rawlog_dir", "" },
+	{ "pop3c_ssl", "no" },
+	{ "pop3c_ssl_verify", "yes" },
+	{ "pop3c_user", "%u" },
+	{ "postmaster_address", "postmaster@%{if;%d;ne;;%d;%{hostname}}" },
+	{ "process_shutdown_filter", "" },
+	{ "protocols", "" },
+	{ "quota_full_tempfail", "no" },
+	{ "rawlog_dir", "" },
+	{ "recipient_delimiter", "+" },
+	{ "rejection_reason", "Your message to <%t> was automatically rejected:%n%r" },
+	{ "rejection_subject", "Rejected: %s" },
+	{ "replication_dsync_parameters", "-d -N -l 30 -U" },
+	{ "replication_full_sync_interval", "1 days" },
+	{ "replication_max_conns", "10" },
+	{ "replicator_host", "replicator" },
+	{ "replicator_port", "0" },
+	{ "sendmail_path", "/usr/sbin/sendmail" },
+	{ "shutdown_clients", "yes" },
+	{ "ssl", "yes" },
+	{ "ssl_alt_cert", "" },
+	{ "ssl_alt_key", "" },
+	{ "ssl_ca", "" },
+	{ "ssl_cert", "" },
+	{ "ssl_cert_username_field", "commonName" },
+	{ "ssl_cipher_list", "ALL:!kRSA:!SRP:!kDHd:!DSS:!aNULL:!eNULL:!EXPORT:!DES:!3DES:!MD5:!PSK:!RC4:!ADH:!LOW@STRENGTH" },
+	{ "ssl_cipher_suites", "" },
+	{ "ssl_client_ca_dir", "" },
+	{ "ssl_client_ca_file", "" },
+	{ "ssl_client_cert", "" },
+	{ "ssl_client_key", "" },
+	{ "ssl_client_require_valid_cert", "yes" },
+	{ "ssl_crypto_device", "" },
+	{ "ssl_curve_list", "" },
+	{ "ssl_dh", "" },
+	{ "ssl_key", "" },
+	{ "ssl_key_password", "" },
+	{ "ssl_min_protocol", "TLSv1.2" },
+	{ "ssl_options", "" },
+	{ "ssl_prefer_server_ciphers", "no" },
+	{ "ssl_require_crl", "yes" },
+	{ "ssl_verify_client_cert", "no" },
+	{ "state_dir", "/var/lib/dovecot" },
+	{ "stats_http_rawlog_dir", "" },
+	{ "stats_writer_socket_path", "stats-writer" },
+	{ "submission_client_workarounds", "" },
+	{ "submission_host", "" },
+	{ "submission_logout_format", "in=%i out=%o" },
+	{ "submission_max_mail_size", "0" },
+	{ "submission_max_recipients", "0" },
+	{ "submission_relay_command_timeout", "5 mins" },
+	{ "submission_relay_connect_timeout", "30 secs" },
+	{ "submission_relay_host", "" },
+	{ "submission_relay_master_user", "" },
+	{ "submission_relay_max_idle_time", "29 mins" },
+	{ "submission_relay_password", "" },
+	{ "submission_relay_port", "25" },
+	{ "submission_relay_rawlog_dir", "" },
+	{ "submission_relay_ssl", "no" },
+	{ "submission_relay_ssl_verify", "yes" },
+	{ "submission_relay_trusted", "no" },
+	{ "submission_relay_user", "" },
+	{ "submission_ssl", "no" },
+	{ "submission_timeout", "30 secs" },
+	{ "syslog_facility", "mail" },
+	{ "valid_chroot_dirs", "" },
+	{ "verbose_proctitle", "no" },
+	{ "verbose_ssl", "no" },
+	{ "version_ignore", "no" },
+};
+
+/* Accepted by Dovecot 2.3.19 with an "Obsolete setting" warning. */
+static const char *const settings_known_obsolete_names[] = {
+	"auth_executable", "auth_process_size", "auth_user",
+	"fsync_disable", "login_chroot", "login_dir", "login_executable",
+	"login_max_connections", "login_max_processes_count",
+	"login_process_per_connection", "login_processes_count", "login_user",
+	"mail_drop_priv_before_exec", "mail_executable",
+	"mail_log_max_lines_per_sec", "mail_process_size", "max_mail_processes",
+	"ssl_ca_file", "ssl_cert_file", "ssl_dh_parameters_length",
+	"ssl_disable", "ssl_key_file", "ssl_listen", "ssl_parameters_regenerate",
+	"ssl_protocols",
+};
+
+/* Section types doveconf accepts at the top level. */
+static const char *const settings_known_sections[] = {
+	"dict", "event_exporter", "local", "local_name", "metric", "namespace",
+	"passdb", "plugin", "protocol", "remote", "service", "userdb",
+};
+
+static int settings_known_cmp(const void *key, const void *elem)
+{
+	const struct settings_known *k = elem;
+	return strcmp(key, k->name);
+}
+
+const char *settings_known_default(const char *name)
+{
+	const struct settings_known *k =
+		bsearch(name, settings_known_table,
+			sizeof(settings_known_table) / sizeof(settings_known_table[0]),
+			sizeof(settings_known_table[0]), settings_known_cmp);
+	return k != NULL ? k->def : NULL;
+}
+
+static bool settings_known_in(const char *const *list, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(list[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool settings_known_obsolete(const char *name)
+{
+	return settings_known_in(settings_known_obsolete_names,
+				 sizeof(settings_known_obsolete_names) /
+				 sizeof(settings_known_obsolete_names[0]), name);
+}
+
+bool settings_known_section(const char *name)
+{
+	return settings_known_in(settings_known_sections,
+				 sizeof(settings_known_sections) /
+				 sizeof(settings_known_sections[0]), name);
+}

@@ -1,0 +1,326 @@
+/* db_passwd_file_registry: the loaded passwd-files keyed by path, with
+ * Dovecot's change detection (passwd-file-and-ldap.md A.6): stat at most
+ * once per second per path; a changed mtime (with nanoseconds), size or
+ * inode means a fresh index is built and swapped in, then the old one is
+ * freed. Missing and unreadable files are not kept, so per-domain paths of
+ * nonexistent domains cost nothing. Used from the event loop thread only. */
+#include "passdb/db_passwd_file.h"
+#include "authd/log.h"
+#include "common/secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PF_RELOAD_WARN_SECS 10
+#define PF_STARTUP_WARN_SECS 60
+#define PF_ERROR_MAX 4200u
+#define PF_REG_BUCKETS_MIN 16u
+
+struct pf_stamp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct pf_reg {
+	struct pf_reg *next;
+	char *path;
+	struct passwd_file *pf;
+	bool userdb, single_userdb;
+	time_t checked;              /* CLOCK_MONOTONIC second of the last stat */
+	struct pf_stamp stamp;
+};
+
+static struct {
+	struct pf_reg **buckets;     /* chained; nbuckets is a power of two */
+	size_t nbuckets, count;
+} pf_registry;
+static char pf_errbuf[PF_ERROR_MAX];
+
+static const char *pf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *pf_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pf_errbuf, sizeof(pf_errbuf), fmt, ap);
+	va_end(ap);
+	return pf_errbuf;
+}
+
+static time_t pf_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void pf_stamp_set(struct pf_stamp *s, const struct stat *st)
+{
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->size = st->st_size;
+	s->mtime = st->st_mtim;
+}
+
+static bool pf_stamp_eq(const struct pf_stamp *a, const struct pf_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void pf_log_error(void *ctx, const char *path, unsigned int line, const char *message)
+{
+	(void)ctx;
+	(void)line;
+	log_error("passwd-file %s: %s", path, message);
+}
+
+/* Reads all of fd (a regular file) into a new buffer. Returns 0 or -1. */
+static int pf_read_fd(int fd, const char *path, size_t hint, uint8_t **data_r, size_t *len_r,
+		      const char **error_r)
+{
+	size_t cap = hint + 1, len = 0;
+	uint8_t *data = malloc(cap);
+	while (data != NULL) {
+		if (len == cap) {
+			uint8_t *n = cap > PASSWD_FILE_MAX_SIZE ? NULL : malloc(cap * 2);
+			if (n != NULL)
+				memcpy(n, data, len);
+			secret_wipe(data, len);
+			free(data);
+			if ((data = n) == NULL)
+				break;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, data + len, cap - len);
+		if (r == 0 && len > PASSWD_FILE_MAX_SIZE) {
+			secret_wipe(data, len);
+			free(data);
+			break;
+		}
+		if (r == 0) {
+			*data_r = data;
+			*len_r = len;
+			return 0;
+		}
+		if (r < 0 && errno != EINTR) {
+			*error_r = pf_error("read(%s) failed: %s", path, strerror(errno));
+			secret_wipe(data, len);
+			free(data);
+			return -1;
+		}
+		len += r > 0 ? (size_t)r : 0;
+	}
+	*error_r = pf_error("%s: out of memory or larger than %u bytes", path, PASSWD_FILE_MAX_SIZE);
+	return -1;
+}
+
+/* Opens and reads path. Returns 1, 0 if it does not exist, -1 on error. */
+static int pf_read_file(const char *path, uint8_t **data_r, size_t *len_r,
+			struct pf_stamp *stamp_r, const char **error_r)
+{
+	struct stat st, st2;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = pf_error("open(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	int ret = -1;
+	if (fstat(fd, &st) < 0)
+		*error_r = pf_error("fstat(%s) failed: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		*error_r = pf_error("%s is not a regular file", path);
+	else if ((uint64_t)st.st_size > PASSWD_FILE_MAX_SIZE)
+		*error_r = pf_error("%s is larger than %u bytes", path, PASSWD_FILE_MAX_SIZE);
+	else if (pf_read_fd(fd, path, (size_t)st.st_size, data_r, len_r, error_r) == 0)
+		ret = 1;
+	if (ret == 1) {
+		pf_stamp_set(stamp_r, &st);
+		/* Changed while we read: make the next check reload it. */
+		if (fstat(fd, &st2) < 0 || st2.st_size != st.st_size ||
+		    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec || st2.st_mtim.tv_sec != st.st_mtim.tv_sec)
+			stamp_r->mtime.tv_nsec = -1;
+	}
+	close(fd);
+	return ret;
+}
+
+/* Builds a fresh index for r. Returns 1, 0 (file vanished) or -1. */
+static int pf_reg_load(struct pf_reg *r, bool startup, const char **error_r)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct pf_stamp stamp;
+	time_t start = pf_now();
+	int ret = pf_read_file(r->path, &data, &len, &stamp, error_r);
+	if (ret <= 0)
+		return ret;
+	struct passwd_file_opts opts = {
+		.path = r->path, .userdb = r->userdb, .single_userdb = r->single_userdb,
+		.log = pf_log_error,
+	};
+	struct passwd_file *pf = passwd_file_parse(data, len, &opts);
+	secret_wipe(data, len);
+	free(data);
+	if (pf == NULL) {
+		*error_r = pf_error("%s: out of memory while parsing", r->path);
+		return -1;
+	}
+	passwd_file_free(&r->pf);   /* the old index goes after the swap */
+	r->pf = pf;
+	r->stamp = stamp;
+	unsigned int secs = (unsigned int)(pf_now() - start);
+	if (secs > (startup ? PF_STARTUP_WARN_SECS : PF_RELOAD_WARN_SECS))
+		log_warning("passwd-file %s: Reading %zu users took %u secs", r->path, passwd_file_count(pf), secs);
+	else
+		log_debug("passwd-file %s: Read %zu users in %u secs", r->path, passwd_file_count(pf), secs);
+	return 1;
+}
+
+/* FNV-1a: only existing files are registered, so collisions cannot be
+ * forced by request data. */
+static size_t pf_reg_hash(const char *path)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static struct pf_reg **pf_reg_find(const char *path)
+{
+	static struct pf_reg *none;
+	if (pf_registry.nbuckets == 0)
+		return &none;
+	struct pf_reg **rp = &pf_registry.buckets[pf_reg_hash(path) & (pf_registry.nbuckets - 1)];
+	while (*rp != NULL && strcmp((*rp)->path, path) != 0)
+		rp = &(*rp)->next;
+	return rp;
+}
+
+static void pf_reg_remove(struct pf_reg **rp)
+{
+	struct pf_reg *r = *rp;
+	if (r == NULL)
+		return;
+	*rp = r->next;
+	pf_registry.count--;
+	passwd_file_free(&r->pf);
+	free(r->path);
+	free(r);
+}
+
+/* Keeps the load factor at most 1. Returns 0 or -1. */
+static int pf_reg_grow(void)
+{
+	if (pf_registry.count < pf_registry.nbuckets)
+		return 0;
+	size_t n = pf_registry.nbuckets != 0 ? pf_registry.nbuckets * 2 : PF_REG_BUCKETS_MIN;
+	struct pf_reg **b = calloc(n, sizeof(*b));
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < pf_registry.nbuckets; i++) {
+		while (pf_registry.buckets[i] != NULL) {
+			struct pf_reg *r = pf_registry.buckets[i];
+			pf_registry.buckets[i] = r->next;
+			r->next = b[pf_reg_hash(r->path) & (n - 1)];
+			b[pf_reg_hash(r->path) & (n - 1)] = r;
+		}
+	}
+	free(pf_registry.buckets);
+	pf_registry.buckets = b;
+	pf_registry.nbuckets = n;
+	return 0;
+}
+
+static struct pf_reg *pf_reg_add(const char *path)
+{
+	struct pf_reg *r;
+	if (pf_reg_grow() < 0 || (r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->path = strdup(path)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	struct pf_reg **head = &pf_registry.buckets[pf_reg_hash(path) & (pf_registry.nbuckets - 1)];
+	r->checked = -1;
+	r->next = *head;
+	*head = r;
+	pf_registry.count++;
+	return r;
+}
+
+/* Finds or creates the entry for path; NULL when out of memory. Sets
+ * *reload_r when the file must be (re)read regardless of its stamp. */
+static struct pf_reg *pf_reg_get(const char *path, bool userdb, bool single_userdb,
+				 bool *reload_r)
+{
+	struct pf_reg *r = *pf_reg_find(path);
+	*reload_r = r == NULL;
+	if (r == NULL && (r = pf_reg_add(path)) == NULL)
+		return NULL;
+	if ((userdb && !r->userdb) || (single_userdb && !r->single_userdb))
+		*reload_r = true;
+	r->userdb |= userdb;
+	r->single_userdb |= single_userdb;
+	return r;
+}
+
+int db_passwd_file_get(const char *path, bool userdb, bool single_userdb,
+		       const struct passwd_file **pf_r, const char **error_r)
+{
+	bool reload;
+	time_t now = pf_now();
+	struct stat st;
+	struct pf_stamp stamp;
+	struct pf_reg *r = pf_reg_get(path, userdb, single_userdb, &reload);
+	if (r == NULL) {
+		*error_r = pf_error("%s: out of memory", path);
+		return -1;
+	}
+	if (!reload && r->checked == now) {
+		*pf_r = r->pf;
+		return 1;
+	}
+	bool startup = r->pf == NULL;
+	int ret = 1;
+	if (stat(path, &st) < 0) {
+		ret = errno == ENOENT ? 0 : -1;
+		if (ret < 0)
+			*error_r = pf_error("stat(%s) failed: %s", path, strerror(errno));
+	} else {
+		pf_stamp_set(&stamp, &st);
+		if (reload || !pf_stamp_eq(&stamp, &r->stamp))
+			ret = pf_reg_load(r, startup, error_r);
+	}
+	if (ret <= 0) {
+		/* Missing or unreadable: forget it, so a file that comes back is
+		 * read fresh and missing per-domain files cost no memory. */
+		pf_reg_remove(pf_reg_find(path));
+		return ret;
+	}
+	r->checked = now;
+	*pf_r = r->pf;
+	return 1;
+}
+
+void db_passwd_file_flush_all(void)
+{
+	for (size_t i = 0; i < pf_registry.nbuckets; i++)
+		while (pf_registry.buckets[i] != NULL)
+			pf_reg_remove(&pf_registry.buckets[i]);
+	free(pf_registry.buckets);
+	pf_registry.buckets = NULL;
+	pf_registry.nbuckets = 0;
+	pf_registry.count = 0;
+}
