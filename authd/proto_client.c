@@ -2,6 +2,8 @@
 #include "authd/auth.h"
 #include "authd/conn.h"
 #include "authd/log.h"
+#include "authd/proto_fields.h"
+#include "authd/reply.h"
 #include "authd/request.h"
 #include "common/base64.h"
 #include "common/pool.h"
@@ -101,90 +103,14 @@ void proto_client_send_continue(struct auth_request *req, const uint8_t *data, s
 	buf_free(&line);
 }
 
-static void reply_append_field(struct buf *line, const char *key, const char *value)
-{
-	buf_append_byte(line, '\t');
-	tab_escape_str(line, key);
-	if (value != NULL) {
-		buf_append_byte(line, '=');
-		tab_escape_str(line, value);
-	}
-}
-
-/* nologin and proxy are always bare words on the wire. */
-static void reply_append_extra(struct buf *line, const struct fields *extra, bool failure)
-{
-	for (size_t i = 0; i < extra->count; i++) {
-		const struct field *f = &extra->items[i];
-		bool bare = strcmp(f->key, "nologin") == 0 || strcmp(f->key, "proxy") == 0 ||
-			    strcmp(f->key, "nodelay") == 0;
-		if (failure && (strcmp(f->key, "nologin") == 0 || strcmp(f->key, "nodelay") == 0))
-			continue;
-		reply_append_field(line, f->key, bare ? NULL : f->value);
-	}
-}
-
-static void reply_append_names(struct buf *line, const struct auth_request *req)
-{
-	const char *orig = req->original_user;
-	if (orig != NULL && (req->user_rejected || strcmp(orig, req->user) != 0) &&
-	    !fields_has(&req->extra, "original_user"))
-		reply_append_field(line, "original_user", orig);
-	if (req->master_user != NULL)
-		reply_append_field(line, "auth_user", req->master_user);
-	const char *anon = req->auth->set->auth_anonymous_username;
-	if (req->user != NULL && anon != NULL && strcmp(req->user, anon) == 0)
-		reply_append_field(line, "anonymous", NULL);
-}
-
-static void proto_client_format_ok(struct buf *line, const struct auth_request *req,
-				   const uint8_t *final, size_t final_len)
-{
-	buf_printf(line, "OK\t%u", req->id);
-	reply_append_field(line, "user", req->user);
-	reply_append_extra(line, &req->extra, false);
-	if (final != NULL && final_len > 0) {
-		buf_append_str(line, "\tresp=");
-		base64_encode(line, final, final_len);
-	}
-	reply_append_names(line, req);
-	buf_append_byte(line, '\n');
-}
-
-static const char *auth_outcome_code(enum auth_outcome outcome)
-{
-	switch (outcome) {
-	case AUTH_OUTCOME_TEMPFAIL: return "temp_fail";
-	case AUTH_OUTCOME_DISABLED: return "user_disabled";
-	case AUTH_OUTCOME_PASS_EXPIRED: return "pass_expired";
-	default: return NULL;
-	}
-}
-
-static void proto_client_format_fail(struct buf *line, const struct auth_request *req)
-{
-	buf_printf(line, "FAIL\t%u", req->id);
-	if (req->user != NULL)
-		reply_append_field(line, "user", req->user);
-	if (fields_has(&req->extra, "nodelay"))
-		reply_append_field(line, "nodelay", NULL);
-	const char *code = auth_outcome_code(req->outcome);
-	if (code != NULL)
-		reply_append_field(line, "code", code);
-	reply_append_extra(line, &req->extra, true);
-	if (req->user != NULL)
-		reply_append_names(line, req);
-	buf_append_byte(line, '\n');
-}
-
 static void proto_client_write_final(struct auth_request *req, const uint8_t *final,
 				     size_t len)
 {
 	struct buf line = BUF_INIT(PROTO_CLIENT_REPLY_MAX);
 	if (req->outcome == AUTH_OUTCOME_OK)
-		proto_client_format_ok(&line, req, final, len);
+		auth_reply_format_ok(&line, req, final, len);
 	else
-		proto_client_format_fail(&line, req);
+		auth_reply_format_fail(&line, req);
 	client_write(req->client, &line);
 	buf_free(&line);
 }
@@ -271,35 +197,10 @@ void proto_client_request_abort(struct auth_request *req)
 
 /* --- input --- */
 
-/* Splits line on TAB into at most max fields (unescaped in place).
- * Returns the field count, or 0 when there are too many. */
-static size_t proto_split(uint8_t *line, size_t len, uint8_t **fields, size_t *lens,
-			  size_t max, bool unescape)
-{
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && line[i] != '\t')
-			continue;
-		if (n == max)
-			return 0;
-		fields[n] = line + start;
-		lens[n] = unescape ? tab_unescape_inplace(line + start, i - start) : i - start;
-		n++;
-		start = i + 1;
-	}
-	return n;
-}
-
-static bool field_is(const uint8_t *f, size_t len, const char *word)
-{
-	size_t wl = strlen(word);
-	return len == wl && memcmp(f, word, wl) == 0;
-}
-
 static int proto_client_version(struct client_conn *client, uint8_t **f, size_t *l, size_t n)
 {
 	uint32_t major, minor;
-	if (n != 3 || !field_is(f[0], l[0], "VERSION") || !str_to_uint32(f[1], l[1], &major) ||
+	if (n != 3 || !proto_field_is(f[0], l[0], "VERSION") || !str_to_uint32(f[1], l[1], &major) ||
 	    !str_to_uint32(f[2], l[2], &minor) || major != 1) {
 		log_error("Authentication client not compatible with this server "
 			  "(mixed old and new binaries?)");
@@ -321,7 +222,7 @@ static bool proto_client_pid_in_use(const struct client_conn *self, uint32_t pid
 static int proto_client_cpid(struct client_conn *client, uint8_t **f, size_t *l, size_t n)
 {
 	uint32_t pid;
-	if (n != 2 || !field_is(f[0], l[0], "CPID") || !str_to_uint32(f[1], l[1], &pid) || pid == 0) {
+	if (n != 2 || !proto_field_is(f[0], l[0], "CPID") || !str_to_uint32(f[1], l[1], &pid) || pid == 0) {
 		log_error("BUG: Authentication client said it's PID 0 or sent a bad CPID");
 		return -1;
 	}
@@ -543,9 +444,9 @@ static int proto_client_line(struct conn *conn, uint8_t *line, size_t len)
 	case CLIENT_STATE_READY:
 		break;
 	}
-	if (field_is(f[0], l[0], "AUTH"))
+	if (proto_field_is(f[0], l[0], "AUTH"))
 		return proto_client_auth(client, f, l, n);
-	if (field_is(f[0], l[0], "CANCEL"))
+	if (proto_field_is(f[0], l[0], "CANCEL"))
 		return proto_client_cancel(client, f, l, n);
 	log_error("Authentication client sent unknown command");
 	return -1;

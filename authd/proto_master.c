@@ -3,6 +3,7 @@
 #include "authd/conn.h"
 #include "authd/log.h"
 #include "authd/proto_client.h"
+#include "authd/proto_fields.h"
 #include "authd/request.h"
 #include "common/base64.h"
 #include "common/pool.h"
@@ -128,28 +129,6 @@ void proto_master_pass_finished(struct auth_request *req, enum passdb_result res
 }
 
 /* --- commands --- */
-
-static size_t master_split(uint8_t *line, size_t len, uint8_t **f, size_t *l)
-{
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && line[i] != '\t')
-			continue;
-		if (n == PROTO_MASTER_MAX_FIELDS)
-			return 0;
-		f[n] = line + start;
-		l[n] = tab_unescape_inplace(line + start, i - start);
-		n++;
-		start = i + 1;
-	}
-	return n;
-}
-
-static bool field_is(const uint8_t *f, size_t len, const char *word)
-{
-	size_t wl = strlen(word);
-	return len == wl && memcmp(f, word, wl) == 0;
-}
 
 /* Applies params f[from..n); returns true if service= was among them. */
 static bool master_set_params(struct auth_request *req, uint8_t **f, size_t *l, size_t from,
@@ -359,7 +338,7 @@ static int master_cache_flush(struct master_conn *m, uint8_t **f, size_t *l, siz
 /* The first line must be VERSION\t1 (anything after ignored). */
 static int master_version(struct master_conn *m, uint8_t **f, size_t *l, size_t n)
 {
-	if (n < 2 || !field_is(f[0], l[0], "VERSION") || !field_is(f[1], l[1], "1")) {
+	if (n < 2 || !proto_field_is(f[0], l[0], "VERSION") || !proto_field_is(f[1], l[1], "1")) {
 		log_error("Master not compatible with this server (mixed old and new binaries?)");
 		return -1;
 	}
@@ -372,22 +351,22 @@ static int master_line(struct conn *conn, uint8_t *line, size_t len)
 	struct master_conn *m = conn->ctx;
 	uint8_t *f[PROTO_MASTER_MAX_FIELDS];
 	size_t l[PROTO_MASTER_MAX_FIELDS];
-	size_t n = len == 0 ? 0 : master_split(line, len, f, l);
+	size_t n = len == 0 ? 0 : proto_split(line, len, f, l, PROTO_MASTER_MAX_FIELDS, true);
 	if (n == 0)
 		return -1;
 	if (!m->version_received)
 		return master_version(m, f, l, n);
-	if (field_is(f[0], l[0], "USER"))
+	if (proto_field_is(f[0], l[0], "USER"))
 		return master_lookup(m, f, l, n, true);
-	if (field_is(f[0], l[0], "PASS"))
+	if (proto_field_is(f[0], l[0], "PASS"))
 		return master_lookup(m, f, l, n, false);
-	if (field_is(f[0], l[0], "LIST"))
+	if (proto_field_is(f[0], l[0], "LIST"))
 		return master_list(m, f, l, n);
-	if (m->type == LISTENER_MASTER && field_is(f[0], l[0], "REQUEST"))
+	if (m->type == LISTENER_MASTER && proto_field_is(f[0], l[0], "REQUEST"))
 		return master_request(m, f, l, n);
-	if (m->type == LISTENER_MASTER && field_is(f[0], l[0], "CACHE-FLUSH"))
+	if (m->type == LISTENER_MASTER && proto_field_is(f[0], l[0], "CACHE-FLUSH"))
 		return master_cache_flush(m, f, l, n);
-	if (field_is(f[0], l[0], "CPID"))
+	if (proto_field_is(f[0], l[0], "CPID"))
 		log_error("Authentication client trying to connect to master socket");
 	else
 		log_error("BUG: Master sent unknown or unallowed command");
