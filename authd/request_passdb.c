@@ -257,6 +257,10 @@ static void auth_request_lookup_credentials(struct auth_request *req)
 		auth_request_passdb_result(req, PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
 		return;
 	}
+	if (!auth_request_weak_scheme_allowed(req)) {
+		auth_request_passdb_result(req, PASSDB_RESULT_SCHEME_NOT_AVAILABLE);
+		return;
+	}
 	req->job.work = auth_request_credentials_work;
 	req->job.done = auth_request_credentials_done;
 	req->job.skipped = false;

@@ -1,7 +1,7 @@
 /* secret: the one place secrets are wiped and compared.
  *
  * No other code calls memcmp/strcmp on a password, hash or credential
- * (tests/check_secrets.sh greps for it). */
+ * (tests/daemon/test_no_secret_compare.py greps for it). */
 #ifndef COMMON_SECRET_H
 #define COMMON_SECRET_H
 
