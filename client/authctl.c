@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+
 /* Every command, in the order the usage text lists them. */
 static const struct authctl_command *const commands[] = {
 	&authctl_cmd_auth_lookup,

@@ -320,6 +320,8 @@ static int pw_run(struct authctl_ctx *ctx, const struct authctl_command *cmd, in
 	(void)cmd;
 	struct pw_opts o = { 0 };
 	int code = pw_parse(&o, argc, argv);
+	if (code == 0 && scheme_init() < 0)
+		code = pw_fatal("", "Password scheme initialisation failed");
 	if (code == 0)
 		code = pw_main(&o);
 	fflush(stdout);

@@ -1,6 +1,13 @@
 /* scheme: password schemes as Dovecot 2.3 stores them ({SCHEME}data), for
- * verification, credential extraction and generation. Shared by the daemon
- * and authctl. Formats and vectors: shared/spec/password-schemes.md.
+ * verification, generation (`doveadm pw`) and the credentials CRAM-MD5,
+ * DIGEST-MD5 and SCRAM need. Shared by the daemon and authctl. Formats and
+ * vectors: shared/spec/password-schemes.md.
+ *
+ * The schemes: the 31 names of `doveadm pw -l` (2.3.19), plus two of
+ * authd's: YESCRYPT (libxcrypt's "$y$", generated under the label {CRYPT}
+ * so Dovecot verifies it too; {YESCRYPT} is accepted as a label) and
+ * SCRAM-SHA-512 (RFC 7677-style stored keys with SHA-512, for the
+ * SCRAM-SHA-512 mechanism; Dovecot 2.3 does not know it).
  *
  * Thread-safety: every function here is safe to call from the hash thread
  * pool (no global mutable state after scheme_init()).
@@ -8,11 +15,14 @@
  * Error texts (*error_r) are static strings or live in a thread-local
  * buffer that stays valid until the next scheme_* call in the same thread.
  * They name what is wrong, never the password or the stored value. Only
- * scheme_parse_stored() ("Unknown scheme X") and the length check of the
- * cheap fixed-length schemes ("Input length isn't valid (N instead of L)")
- * use the thread-local buffer; verifying an expensive scheme (the ones run
- * on the hash pool) only ever returns static texts, so a result handed from
- * a hash thread to the event loop stays valid.
+ * scheme_parse_stored() ("Unknown scheme X"), the length check of the
+ * cheap fixed-length schemes ("Input length isn't valid (N instead of L)"),
+ * scheme_credentials()'s "Requested X scheme, but we have only Y" /
+ * "Requested unknown scheme X" and argon2 generation failures use the
+ * thread-local buffer; verifying an expensive scheme (the ones run on the
+ * hash pool) and the expensive credentials pairs only ever return static
+ * texts, so a result handed from a hash thread to the event loop stays
+ * valid.
  *
  * MD4 (PLAIN-MD4, OTP md4): scheme_init() loads OpenSSL's "legacy" and
  * "default" providers into the process-wide library context (so EVP_md4()
@@ -24,7 +34,10 @@
  *
  * Nothing here blocks on I/O. The "expensive" schemes (crypt families,
  * PBKDF2, SCRAM, argon2, OTP) cost milliseconds of CPU and, for argon2,
- * as much memory as the stored m= parameter asks for. */
+ * as much memory as the stored m= parameter asks for; so does generating
+ * them, and deriving SCRAM credentials from a cleartext password
+ * (scheme_credentials_expensive()). Randomness: OpenSSL's RAND_bytes
+ * (argon2 salts: libsodium's randombytes). */
 #ifndef COMMON_SCHEME_H
 #define COMMON_SCHEME_H
 

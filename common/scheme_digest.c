@@ -1,6 +1,7 @@
 /* scheme_digest: cleartext and plain/salted digest schemes (PLAIN, CLEAR,
  * CLEARTEXT, PLAIN-TRUNC, SHA*, PLAIN-MD4, PLAIN-MD5, LDAP-MD5, MD5, SMD5,
- * SSHA*) and the digest helper every family uses.
+ * SSHA*): verifying and generating; and the digest helper every family
+ * uses.
  * Formats: password-schemes.md 3.1-3.6. */
 
 /* MD4() is deprecated in OpenSSL 3 but is the fallback when the legacy

@@ -2,7 +2,8 @@
  * (the unit tests include it for the fixed-salt hook).
  *
  * The public view is common/scheme.h. Each family file (scheme_digest.c,
- * scheme_crypt.c, scheme_kdf.c, scheme_sasl.c, scheme_otp.c) provides the
+ * scheme_crypt.c, scheme_kdf.c, scheme_sasl.c, scheme_scram.c,
+ * scheme_otp.c) provides the
  * verify and generate functions for the table in scheme.c; scheme_generate.c
  * adds the encoding layer and the "{LABEL}" around a generated value,
  * scheme_cred.c derives mechanism credentials. */

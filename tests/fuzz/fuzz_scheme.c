@@ -1,6 +1,8 @@
 /* Fuzz target for common/scheme: the input is "<stored value>\0<password>"
  * (no NUL: empty password). The stored value is parsed with both prefix
- * rules and verified. Values that would make one run slow (argon2, bcrypt
+ * rules, verified, and asked for every mechanism's credentials (except the
+ * pairs that cost a KDF); for the cheap schemes the password is also
+ * generated under the parsed scheme and must verify again. Values that would make one run slow (argon2, bcrypt
  * cost > 4, sha-crypt or PBKDF2 rounds > 1000, yescrypt/scrypt and other
  * tunable crypt methods, OTP seq > 1000) are skipped here, by looking at
  * the decoded value before verifying; the library itself accepts them. */
@@ -72,6 +74,47 @@ static bool too_slow(const char *name, const uint8_t *p, size_t len)
 	return false;
 }
 
+static const char *const fuzz_wanted[] = {
+	"PLAIN", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512",
+};
+
+/* Every credentials request keeps the return convention; out is only
+ * written on success. */
+static void fuzz_credentials(const struct scheme_stored *st)
+{
+	for (size_t i = 0; i < sizeof(fuzz_wanted) / sizeof(fuzz_wanted[0]); i++) {
+		struct buf out = BUF_INIT(0);
+		const char *error = NULL;
+		if (scheme_credentials_expensive(st, fuzz_wanted[i]))
+			continue;
+		int ret = scheme_credentials(st, fuzz_wanted[i], "user", "example.com", &out,
+					     &error);
+		if (ret < -1 || ret > 1 || (ret != 1 && (error == NULL || out.len != 0)))
+			abort();
+		buf_free(&out);
+	}
+}
+
+/* A cheap scheme's generated value of pw verifies pw. */
+static void fuzz_generate(const struct scheme_stored *st, const uint8_t *pw, size_t pw_len)
+{
+	struct buf out = BUF_INIT(0);
+	struct scheme_stored gen;
+	const char *error = NULL;
+	if (scheme_is_expensive(st) || strcmp(st->scheme_name, "PLAIN-TRUNC") == 0)
+		return;
+	int ret = scheme_generate(st->scheme_name, pw, pw_len, "user@example.com", 0, &out,
+				  &error);
+	if (ret != 1 && !(ret == -1 && error != NULL))
+		abort();
+	if (ret == 1 &&
+	    (scheme_parse_stored((const char *)out.data, out.len, NULL, SCHEME_PREFIX_FIELD, &gen,
+				 &error) != 1 ||
+	     scheme_verify(&gen, pw, pw_len, "user@example.com", &error) != 1))
+		abort();
+	buf_free(&out);
+}
+
 static void fuzz_one(const char *stored, size_t stored_len, const uint8_t *pw, size_t pw_len,
 		     enum scheme_prefix_rule rule, const char *deflt)
 {
@@ -87,6 +130,8 @@ static void fuzz_one(const char *stored, size_t stored_len, const uint8_t *pw, s
 			abort();
 	}
 	buf_free(&raw);
+	fuzz_credentials(&st);
+	fuzz_generate(&st, pw, pw_len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
