@@ -74,6 +74,9 @@ void auth_reply_format_fail(struct buf *line, const struct auth_request *req)
 	if (fields_has(&req->extra, "nodelay"))
 		reply_append_field(line, "nodelay", NULL);
 	const char *code = auth_outcome_code(req->outcome);
+	/* The master user authenticated but the login as the target failed. */
+	if (code == NULL && req->master_user != NULL)
+		code = "authz_fail";
 	if (code != NULL)
 		reply_append_field(line, "code", code);
 	reply_append_extra(line, &req->extra, true);

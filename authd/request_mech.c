@@ -23,6 +23,13 @@ static int auth_request_mech_username_check(struct mech_request *mreq, const uin
 	const char *sep = req->auth->set->auth_master_user_separator;
 	if (sep != NULL && *sep != '\0' && memmem(name, len, sep, strlen(sep)) != NULL)
 		return 1;   /* "user*master": both parts are checked once split */
+	if (mreq->cert_username != NULL) {
+		/* auth_ssl_username_from_cert: the certificate's name replaces
+		 * the one the mechanism supplied (spec 2.4). */
+		req->original_user = pool_strndup(req->pool, name, len);
+		name = (const uint8_t *)mreq->cert_username;
+		len = strlen(mreq->cert_username);
+	}
 	if (auth_request_set_username(req, name, len) > 0)
 		return 1;
 	req->user_rejected = true;
