@@ -3,6 +3,7 @@
 #   make run        install build deps, build, start authd on conf/authd.conf
 #   make check      install test deps, build with ASan+UBSan, run every test
 #   make fuzz       build libFuzzer targets (clang) into build/fuzz/
+#   make bench      authd vs Dovecot's auth service (BENCH_QUICK=1: subset)
 #
 # Every .c file under the module directories is part of libauthd except the
 # program entry points; adding a module needs no Makefile change.
@@ -62,7 +63,17 @@ $(BUILD)/fuzz-replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/stan
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-tests: $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/authd $(BUILD)/authctl
+# Shared objects the daemon tests load into authd: a PAM test module and an
+# LD_PRELOAD library that logs NSS calls with the caller's pid
+# (tests/testlib/). Built without sanitizers: they run inside authd.
+TESTLIB_SRC := $(wildcard tests/testlib/*.c)
+TESTLIB_SO  := $(TESTLIB_SRC:tests/testlib/%.c=$(BUILD)/testlib/%.so)
+
+$(BUILD)/testlib/%.so: tests/testlib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+
+tests: $(UNIT_BIN) $(FUZZ_BIN) $(BUILD)/authd $(BUILD)/authctl $(TESTLIB_SO)
 
 deps-build:
 	@sh scripts/deps.sh build
@@ -83,6 +94,37 @@ check: deps-test
 fuzz:
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
 
+# ---- make bench: authd against Dovecot's auth service (tests/bench/) ------
+# Optimised build only; BENCH_QUICK=1 runs the short subset. The tools:
+# loadgen (load generator), echo (no-hash ceiling), cryptbench (hash
+# ceiling), usersgen (passwd-files through authd's scheme generator).
+BENCH_DIR  := $(BUILD)/bench
+BENCH_BIN  := $(BENCH_DIR)/loadgen $(BENCH_DIR)/echo $(BENCH_DIR)/cryptbench $(BENCH_DIR)/usersgen
+LOADGEN_OBJ := $(addprefix $(BUILD)/obj/tests/bench/,loadgen.o loadgen_run.o loadgen_mech.o)
+
+.PHONY: bench bench-tools
+bench: deps-test
+	@$(MAKE) --no-print-directory all bench-tools
+	python3 tests/bench/bench.py --build $(BUILD)
+
+bench-tools: $(BENCH_BIN)
+
+$(BENCH_DIR)/loadgen: $(LOADGEN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH_DIR)/usersgen: $(BUILD)/obj/tests/bench/usersgen.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BENCH_DIR)/echo: $(BUILD)/obj/tests/bench/echo.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BENCH_DIR)/cryptbench: $(BUILD)/obj/tests/bench/cryptbench.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcrypt -lpthread
+
 clean:
 	rm -rf build
 
@@ -91,3 +133,4 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/authd/main.d $(BUILD)/obj/client/authctl.d
 -include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
+-include $(wildcard $(BUILD)/obj/tests/bench/*.d)

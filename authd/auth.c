@@ -1,4 +1,5 @@
 #include "authd/auth.h"
+#include "authd/cache.h"
 #include "authd/log.h"
 #include "authd/penalty.h"
 #include "authd/warn_once.h"
@@ -107,6 +108,12 @@ struct auth *auth_create(const struct auth_settings *set, struct event_loop *loo
 		auth_destroy(&auth);
 		return NULL;
 	}
+	if (set->auth_cache_size > 0 &&
+	    (auth->cache = auth_cache_create(set->auth_cache_size, set->auth_cache_ttl,
+					     set->auth_cache_negative_ttl, error_r)) == NULL) {
+		auth_destroy(&auth);
+		return NULL;
+	}
 	if (username_rules_init(&auth->username_rules, set->auth_username_chars,
 				set->auth_username_translation, set->auth_default_realm, error_r) < 0 ||
 	    auth_init_mechs(auth, error_r) < 0 || auth_init_passdbs(auth, error_r) < 0 ||
@@ -134,6 +141,7 @@ void auth_destroy(struct auth **authp)
 	buf_free(&auth->mech_lines);
 	penalty_destroy(&auth->penalty);
 	warn_once_destroy(&auth->weak_warned);
+	auth_cache_destroy(&auth->cache);
 	settings_free(&auth->owned_set);
 	free(auth);
 	*authp = NULL;

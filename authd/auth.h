@@ -12,10 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct auth_cache;
 struct event_loop;
 struct hashpool;
 struct passdb;
 struct userdb;
+struct worker_pool;
 
 #define AUTH_MAX_MECHS 32
 
@@ -43,6 +45,9 @@ struct auth {
 	uint64_t failure_delay_ms;
 	struct penalty *penalty;
 	struct warn_once *weak_warned;   /* users warned about weak schemes */
+	struct worker_pool *worker_pool; /* the auth process's (auth_process.c);
+					  * NULL in test harnesses */
+	struct auth_cache *cache;        /* NULL when auth_cache_size = 0 */
 };
 
 /* Builds the auth state: mechanisms, passdbs and userdbs (opening their

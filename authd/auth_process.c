@@ -5,6 +5,7 @@
 #include "authd/log.h"
 #include "authd/proto_client.h"
 #include "authd/proto_master.h"
+#include "authd/worker_pool.h"
 #include "passdb/db_passwd_file.h"
 
 #include <errno.h>
@@ -27,6 +28,8 @@ struct auth_process {
 	size_t listener_count;
 	struct event_io signal_io;
 	struct event_io hashpool_io;
+	struct worker_pool *worker_pool;
+	int worker_ctl_fd;
 };
 
 const char *auth_process_user(const struct auth_settings *set)
@@ -78,6 +81,9 @@ static void auth_process_reload(struct auth_process *p)
 		return;
 	}
 	auth->owned_set = set;
+	auth->worker_pool = p->worker_pool;
+	if (p->worker_pool != NULL)
+		worker_pool_reload(p->worker_pool, set->auth_worker_max_count);
 	for (size_t i = 0; i < p->listener_count; i++)
 		p->listeners[i].auth = auth;
 	auth_unref(&p->auth);
@@ -130,21 +136,32 @@ static int auth_process_setup(struct auth_process *p, struct auth_settings *set)
 					    .fn = auth_process_hashpool, .ctx = p };
 	if (event_io_add(p->loop, &p->hashpool_io, EPOLLIN) < 0)
 		return -1;
+	if (p->worker_ctl_fd >= 0) {
+		p->worker_pool = worker_pool_create(p->loop, p->worker_ctl_fd,
+						    set->auth_worker_max_count);
+		p->worker_ctl_fd = -1;
+		if (p->worker_pool == NULL) {
+			log_fatal("auth worker pool setup failed: %s", strerror(errno));
+			return -1;
+		}
+	}
 	p->auth = auth_create(set, p->loop, p->hashpool, &error);
 	if (p->auth == NULL) {
 		log_fatal("%s", error);
 		return -1;
 	}
+	p->auth->worker_pool = p->worker_pool;
 	return listeners_start(p->listeners, p->listener_count, p->loop, p->auth);
 }
 
 int auth_process_run(const char *config_path, struct auth_settings *set,
-		     struct listener *listeners, size_t listener_count)
+		     struct listener *listeners, size_t listener_count, int worker_ctl_fd)
 {
 	struct auth_process p = {
 		.config_path = config_path,
 		.listeners = listeners,
 		.listener_count = listener_count,
+		.worker_ctl_fd = worker_ctl_fd,
 	};
 	/* No core dumps: they would hold passwords. */
 	prctl(PR_SET_DUMPABLE, 0);
@@ -155,6 +172,9 @@ int auth_process_run(const char *config_path, struct auth_settings *set,
 	/* Orderly teardown so nothing (and no secret) is left behind. */
 	proto_client_close_all();
 	proto_master_close_all();
+	event_loop_run_deferred(p.loop);
+	/* Before the hash pool: failed worker jobs may still queue hashing. */
+	worker_pool_destroy(&p.worker_pool);
 	event_loop_run_deferred(p.loop);
 	hashpool_destroy(&p.hashpool);
 	event_loop_run_deferred(p.loop);

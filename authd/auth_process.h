@@ -8,10 +8,12 @@
 #include "authd/listener.h"
 #include "authd/settings.h"
 
-/* Drops to the configured user (when root), then serves. Returns the
- * process exit code. Takes ownership of set. */
+/* Drops to the configured user (when root), then serves. worker_ctl_fd is
+ * the control socket to the root parent for auth workers (worker_pool.h;
+ * -1: none, blocking passdbs then fail). Returns the process exit code.
+ * Takes ownership of set and worker_ctl_fd. */
 int auth_process_run(const char *config_path, struct auth_settings *set,
-		     struct listener *listeners, size_t listener_count);
+		     struct listener *listeners, size_t listener_count, int worker_ctl_fd);
 
 /* The user the auth process runs as: service auth { user }, else
  * default_internal_user. */

@@ -2,15 +2,19 @@
 #include "authd/auth_process.h"
 #include "authd/listener.h"
 #include "authd/log.h"
+#include "authd/worker_spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -29,6 +33,8 @@ struct daemon {
 	pid_t child;
 	time_t restarts[DAEMON_RESTART_MAX];
 	unsigned int restart_idx;
+	int sigfd;
+	struct worker_spawner *spawner;   /* auth workers (worker_spawn.h) */
 };
 
 static int daemon_mkdir_base(const char *dir)
@@ -49,17 +55,40 @@ static int daemon_mkdir_base(const char *dir)
 	return 0;
 }
 
+/* In a forked auth worker: what only the parent may hold. */
+static void daemon_worker_cleanup(void *ctx)
+{
+	struct daemon *d = ctx;
+	listeners_destroy(&d->listeners, d->set->listener_count, false);
+	close(d->sigfd);
+}
+
+/* Forks the auth process with the control socket of its auth workers. The
+ * latest settings the parent read (worker_spawn.h) are the ones the
+ * workers use, so a restarted auth process gets them too. */
 static pid_t daemon_spawn(struct daemon *d)
 {
+	int ctl[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ctl) < 0)
+		return -1;
 	pid_t pid = fork();
-	if (pid != 0)
+	if (pid != 0) {
+		close(ctl[1]);
+		if (pid > 0)
+			worker_spawner_attach(d->spawner, ctl[0]);
+		else
+			close(ctl[0]);
 		return pid;
+	}
+	close(ctl[0]);
+	close(d->sigfd);
+	worker_spawner_close_in_child(d->spawner);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	struct auth_settings *set = d->set;
-	_exit(auth_process_run(d->config_path, set, d->listeners, set->listener_count));
+	struct auth_settings *set = (struct auth_settings *)worker_spawner_settings(d->spawner);
+	_exit(auth_process_run(d->config_path, set, d->listeners, d->set->listener_count, ctl[1]));
 }
 
 /* Restarts a crashed auth process unless it keeps crashing. */
@@ -74,6 +103,7 @@ static bool daemon_may_restart(struct daemon *d)
 
 static int daemon_child_exited(struct daemon *d, int status)
 {
+	worker_spawner_detach(d->spawner);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 89) {
 		log_fatal("auth process failed to start; see the errors above");
 		return 89;
@@ -90,35 +120,58 @@ static int daemon_child_exited(struct daemon *d, int status)
 	return d->child < 0 ? 1 : -1;
 }
 
-static int daemon_loop(struct daemon *d, const sigset_t *mask)
+/* One signal. Returns the exit code to stop with, or -1 to go on. */
+static int daemon_signal(struct daemon *d, int signo)
+{
+	if (signo == SIGHUP) {
+		worker_spawner_reload(d->spawner);
+		if (d->child > 0)
+			kill(d->child, SIGHUP);
+		return -1;
+	}
+	if (signo == SIGCHLD) {
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != d->child) {
+				(void)worker_spawner_reaped(d->spawner, pid, status);
+				continue;
+			}
+			int ret = daemon_child_exited(d, status);
+			if (ret >= 0)
+				return ret;
+		}
+		return -1;
+	}
+	/* SIGTERM / SIGINT */
+	if (d->child > 0) {
+		kill(d->child, SIGTERM);
+		waitpid(d->child, NULL, 0);
+	}
+	return 0;
+}
+
+/* Signals (signalfd) and the auth process's requests for auth workers. A
+ * malformed request kills the auth process, which is then restarted. */
+static int daemon_loop(struct daemon *d)
 {
 	for (;;) {
-		siginfo_t si;
-		if (sigwaitinfo(mask, &si) < 0)
+		struct pollfd pfd[2] = {
+			{ .fd = d->sigfd, .events = POLLIN },
+			{ .fd = worker_spawner_fd(d->spawner), .events = POLLIN },
+		};
+		if (poll(pfd, 2, -1) < 0)
 			continue;
-		if (si.si_signo == SIGHUP) {
-			if (d->child > 0)
-				kill(d->child, SIGHUP);
-			continue;
+		if (pfd[1].revents != 0 && worker_spawner_input(d->spawner) < 0 && d->child > 0) {
+			log_error("killing auth process %ld", (long)d->child);
+			kill(d->child, SIGKILL);
 		}
-		if (si.si_signo == SIGCHLD) {
-			int status;
-			pid_t pid;
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-				if (pid != d->child)
-					continue;
-				int ret = daemon_child_exited(d, status);
-				if (ret >= 0)
-					return ret;
-			}
-			continue;
+		struct signalfd_siginfo si;
+		while (pfd[0].revents != 0 && read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			int ret = daemon_signal(d, (int)si.ssi_signo);
+			if (ret >= 0)
+				return ret;
 		}
-		/* SIGTERM / SIGINT */
-		if (d->child > 0) {
-			kill(d->child, SIGTERM);
-			waitpid(d->child, NULL, 0);
-		}
-		return 0;
 	}
 }
 
@@ -180,6 +233,12 @@ int daemon_run(const char *config_path, struct auth_settings *set, bool foregrou
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	d.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d.spawner = worker_spawner_create(config_path, set, daemon_worker_cleanup, &d);
+	if (d.sigfd < 0 || d.spawner == NULL) {
+		log_fatal("signalfd() or setup failed: %s", strerror(errno));
+		return 89;
+	}
 	d.child = daemon_spawn(&d);
 	if (d.child < 0) {
 		log_fatal("fork() failed: %s", strerror(errno));
@@ -187,8 +246,10 @@ int daemon_run(const char *config_path, struct auth_settings *set, bool foregrou
 	}
 	log_info("authd starting up (auth process %ld)", (long)d.child);
 	sd_notify(0, "READY=1");
-	int ret = daemon_loop(&d, &mask);
+	int ret = daemon_loop(&d);
 	sd_notify(0, "STOPPING=1");
+	worker_spawner_destroy(&d.spawner);
+	close(d.sigfd);
 	listeners_destroy(&d.listeners, set->listener_count, true);
 	if (d.pidfile[0] != '\0')
 		unlink(d.pidfile);

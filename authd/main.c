@@ -5,6 +5,7 @@
 #include "authd/log.h"
 #include "authd/settings.h"
 #include "common/scheme.h"
+#include "passdb/db_checkpassword.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +38,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	/* The success command authd gives checkpassword programs
+	 * (passdb/db_checkpassword.h); run by them, not by operators. */
+	if (argc == 2 && strcmp(argv[1], DB_CHECKPASSWORD_REPLY_ARG) == 0)
+		return db_checkpassword_reply_main();
 	while ((c = getopt_long(argc, argv, "c:Ftnah", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;

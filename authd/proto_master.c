@@ -1,5 +1,6 @@
 #include "authd/proto_master.h"
 #include "authd/auth.h"
+#include "authd/cache.h"
 #include "authd/conn.h"
 #include "authd/log.h"
 #include "authd/proto_client.h"
@@ -328,10 +329,18 @@ static int master_request(struct master_conn *m, uint8_t **f, size_t *l, size_t 
 static int master_cache_flush(struct master_conn *m, uint8_t **f, size_t *l, size_t n)
 {
 	uint32_t id;
+	unsigned int removed = 0;
 	if (n < 2 || !str_to_uint32(f[1], l[1], &id))
 		return -1;
-	/* No auth cache yet: nothing to remove (Dovecot answers 0 too). */
-	master_reply(m, "OK\t%u\t0\n", id);
+	/* No user: everything. A disabled cache (NULL) answers 0, as Dovecot. */
+	if (n == 2)
+		removed = auth_cache_flush_all(m->auth->cache);
+	for (size_t i = 2; i < n; i++)
+		removed += auth_cache_flush_user(m->auth->cache, f[i], l[i]);
+	struct buf line = BUF_INIT(64);
+	buf_printf(&line, "OK\t%u\t%u\n", id, removed);
+	master_write(m, &line);
+	buf_free(&line);
 	return 0;
 }
 

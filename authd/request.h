@@ -25,6 +25,7 @@
 struct auth;
 struct client_conn;
 struct master_conn;
+struct worker_capture;
 
 #define AUTH_REQUEST_ABORT_MS (150u * 1000u)
 #define AUTH_REQUEST_VARS_MAX 48
@@ -104,6 +105,8 @@ struct auth_request {
 	struct buf credentials;          /* what scheme_credentials() produced */
 	bool passdb_success, seen_user_unknown, seen_internal_failure;
 	bool skip_password_check, failed, nopassword, noauthenticate;
+	bool passdb_disabled;            /* refuse as user_disabled, but only once
+					  * the password proved right (rule 7) */
 	struct fields extra;             /* passdb extra fields for the reply */
 	struct fields userdb_fields;     /* userdb reply (prefetch + lookups) */
 	bool userdb_prefetched;
@@ -122,6 +125,11 @@ struct auth_request {
 	uint64_t started_ms;
 	struct event_timer timer;        /* abort (waiting for CONT) or delayed reply */
 	enum auth_outcome outcome;
+
+	/* Set in an auth worker process (authd/worker_process.h): the
+	 * drivers' fields and results are captured for the reply instead of
+	 * running the chains. NULL in the auth process. */
+	struct worker_capture *worker_capture;
 };
 
 /* Creates a request with refcount 1. Never fails. */
@@ -182,6 +190,11 @@ void auth_request_passdb_done(struct auth_request *req, enum passdb_result resul
 			      const char *stored_password);
 /* Ends a driver's own verify_plain. */
 void auth_request_passdb_verified(struct auth_request *req, enum passdb_result result);
+/* The passdb found the user but refuses this login (vpopmail NO_SMTP ...).
+ * The request fails with code=user_disabled only if the password (or the
+ * mechanism's proof) is right; otherwise it fails like any wrong password,
+ * so the answer never reveals that the account exists. */
+void auth_request_passdb_disable(struct auth_request *req);
 void auth_request_userdb_done(struct auth_request *req, enum userdb_result result);
 
 /* Fills vars (at least AUTH_REQUEST_VARS_MAX entries) with the request's

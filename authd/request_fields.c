@@ -2,6 +2,7 @@
 #include "authd/auth.h"
 #include "authd/log.h"
 #include "authd/request.h"
+#include "authd/worker_process.h"
 #include "common/base64.h"
 #include "common/pool.h"
 
@@ -128,6 +129,10 @@ static bool auth_request_field_suffix(struct fields *f, const char *key, const c
 
 void auth_request_set_passdb_field(struct auth_request *req, const char *key, const char *value)
 {
+	if (req->worker_capture != NULL) {
+		worker_capture_field(req, false, key, value);
+		return;
+	}
 	if (strncmp(key, "userdb_", 7) == 0) {
 		auth_request_set_userdb_field(req, key + 7, value);
 		req->userdb_prefetched = true;
@@ -153,6 +158,10 @@ void auth_request_set_passdb_field(struct auth_request *req, const char *key, co
 
 void auth_request_set_userdb_field(struct auth_request *req, const char *key, const char *value)
 {
+	if (req->worker_capture != NULL) {
+		worker_capture_field(req, true, key, value);
+		return;
+	}
 	if (auth_request_field_suffix(&req->userdb_fields, key, value))
 		return;
 	fields_set(&req->userdb_fields, key, value);

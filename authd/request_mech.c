@@ -208,6 +208,10 @@ static void auth_request_mech_success(struct auth_request *req, const struct buf
 		auth_request_auth_finish(req, AUTH_OUTCOME_FAIL, NULL, 0);
 		return;
 	}
+	if (req->passdb_disabled) {
+		auth_request_auth_finish(req, AUTH_OUTCOME_DISABLED, NULL, 0);
+		return;
+	}
 	if (out->len > 0 && !req->final_resp_ok) {
 		req->state = AUTH_REQUEST_STATE_FINAL_WAIT;
 		event_timer_add(req->auth->loop, &req->timer, AUTH_REQUEST_ABORT_MS);

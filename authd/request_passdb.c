@@ -7,7 +7,9 @@
 #include "authd/log.h"
 #include "authd/proto_master.h"
 #include "authd/request_fields.h"
+#include "authd/request_worker.h"
 #include "authd/warn_once.h"
+#include "authd/worker_process.h"
 #include "common/pool.h"
 #include "common/secret.h"
 
@@ -122,10 +124,17 @@ static void auth_request_passdb_run(struct auth_request *req)
 	struct passdb *db = req->passdb_list[req->passdb_index];
 	req->passdb = db;
 	req->nopassword = req->noauthenticate = req->failed = false;
+	req->passdb_disabled = false;
 	req->stored_password = NULL;
 	auth_request_apply_passdb_templates(req, db->set->default_fields);
 	auth_request_ref(req);   /* held by the lookup in flight */
-	if (!req->credentials_mode && db->driver->verify_plain != NULL)
+	/* verify_plain only when the mechanism has the password (not for
+	 * credentials lookups: CRAM-MD5, SCRAM, master PASS). */
+	bool verify = !req->credentials_mode && req->wanted_scheme == NULL &&
+		      db->driver->verify_plain != NULL;
+	if (auth_request_passdb_uses_worker(db, verify))
+		auth_request_passdb_worker(req, db, verify);
+	else if (verify)
 		db->driver->verify_plain(db, req);
 	else
 		db->driver->lookup(db, req);
@@ -308,6 +317,11 @@ static void auth_request_passdb_found(struct auth_request *req)
 void auth_request_passdb_done(struct auth_request *req, enum passdb_result result,
 			      const char *stored_password)
 {
+	if (req->worker_capture != NULL) {
+		worker_capture_done(req, result, stored_password);
+		auth_request_unref(&req);
+		return;
+	}
 	if (stored_password != NULL)
 		req->stored_password = pool_strdup(req->pool, stored_password);
 	if (result == PASSDB_RESULT_OK)
@@ -317,8 +331,18 @@ void auth_request_passdb_done(struct auth_request *req, enum passdb_result resul
 	auth_request_unref(&req);
 }
 
+void auth_request_passdb_disable(struct auth_request *req)
+{
+	req->passdb_disabled = true;
+}
+
 void auth_request_passdb_verified(struct auth_request *req, enum passdb_result result)
 {
+	if (req->worker_capture != NULL) {
+		worker_capture_done(req, result, NULL);
+		auth_request_unref(&req);
+		return;
+	}
 	if (result == PASSDB_RESULT_OK)
 		auth_request_apply_passdb_templates(req, req->passdb->set->override_fields);
 	auth_request_passdb_result(req, result);
@@ -412,6 +436,9 @@ static bool auth_request_passdb_step(struct auth_request *req, enum passdb_resul
 	}
 	if (req->failed && *result == PASSDB_RESULT_OK)
 		*result = PASSDB_RESULT_PASSWORD_MISMATCH;
+	/* Credentials requests learn it after the mechanism's proof. */
+	if (req->passdb_disabled && *result == PASSDB_RESULT_OK && req->wanted_scheme == NULL)
+		*result = PASSDB_RESULT_USER_DISABLED;
 	req->failed = false;
 	if (*result == PASSDB_RESULT_USER_DISABLED)
 		return true;

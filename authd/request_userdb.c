@@ -6,6 +6,8 @@
 #include "authd/log.h"
 #include "authd/proto_master.h"
 #include "authd/request_fields.h"
+#include "authd/request_worker.h"
+#include "authd/worker_process.h"
 
 static bool auth_request_want_skip_userdb(const struct auth_request *req, const struct userdb *db)
 {
@@ -32,7 +34,10 @@ static void auth_request_userdb_run(struct auth_request *req)
 	struct userdb *db = req->auth->userdbs[req->userdb_index];
 	auth_request_apply_userdb_templates(req, db->set->default_fields);
 	auth_request_ref(req);
-	db->driver->lookup(db, req);
+	if (db->blocking)
+		auth_request_userdb_worker(req, db);
+	else
+		db->driver->lookup(db, req);
 }
 
 void auth_request_userdb_lookup(struct auth_request *req)
@@ -84,6 +89,11 @@ static enum db_result_action userdb_rule_for(const struct userdb *db, enum userd
 
 void auth_request_userdb_done(struct auth_request *req, enum userdb_result result)
 {
+	if (req->worker_capture != NULL) {
+		worker_capture_done(req, result, NULL);
+		auth_request_unref(&req);
+		return;
+	}
 	struct userdb *db = req->auth->userdbs[req->userdb_index];
 	if (result == USERDB_RESULT_OK) {
 		auth_request_apply_userdb_templates(req, db->set->override_fields);

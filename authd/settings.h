@@ -115,6 +115,8 @@ struct auth_settings {
 	uint64_t auth_cache_size;             /* bytes, 0 = no cache (default) */
 	unsigned int auth_cache_ttl;          /* seconds, default 3600 */
 	unsigned int auth_cache_negative_ttl; /* seconds, default 3600 */
+	bool auth_cache_verify_password_with_worker; /* accepted; authd's cache
+						      * check is one keyed hash */
 	bool auth_allow_weak_schemes;         /* authd-only (2.4 name), default yes */
 
 	const char *service_auth_user;        /* service auth { user }; default

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+extern const struct authctl_command authctl_cmd_cache_flush;   /* authctl_cache.c */
 
 /* Every command, in the order the usage text lists them. */
 static const struct authctl_command *const commands[] = {
 	&authctl_cmd_auth_lookup,
 	&authctl_cmd_auth_test,
+	&authctl_cmd_cache_flush,
 	&authctl_cmd_pw,
 	&authctl_cmd_user,
 };

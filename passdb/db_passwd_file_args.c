@@ -83,6 +83,8 @@ int passwd_file_args_parse(struct pool *pool, const char *args, bool passdb,
 			out->username_format = tok + 16;
 		} else if (passdb && strncmp(tok, "scheme=", 7) == 0) {
 			out->scheme = tok + 7;
+		} else if (strcmp(tok, "blocking=yes") == 0 || strcmp(tok, "blocking=no") == 0) {
+			out->blocking = tok[9] == 'y';
 		} else if (*tok != '\0') {
 			*error_r = pool_printf(pool, "Unknown setting: %s", tok);
 			return -1;

@@ -16,10 +16,12 @@ struct passwd_file_args {
 	const char *username_format;  /* default "%u" */
 	const char *scheme;           /* passdb only; default "CRYPT" */
 	bool path_has_vars;
+	bool blocking;                /* blocking=yes: look up in auth workers
+				       * (authd extension, as LDAP's option) */
 };
 
-/* Parses "[scheme=X] [username_format=Y] PATH". passdb=false accepts only
- * username_format. Returns 0, or -1 with *error_r (pool text). */
+/* Parses "[scheme=X] [username_format=Y] [blocking=yes|no] PATH".
+ * passdb=false accepts only username_format and blocking. Returns 0, or -1 with *error_r (pool text). */
 int passwd_file_args_parse(struct pool *pool, const char *args, bool passdb,
 			   struct passwd_file_args *out, const char **error_r);
 

@@ -7,6 +7,12 @@
 
 static const struct passdb_driver *const passdb_drivers[] = {
 	&passdb_driver_passwd_file,
+	&passdb_driver_ldap,
+	&passdb_driver_vpopmail,
+	&passdb_driver_pam,
+	&passdb_driver_shadow,
+	&passdb_driver_passwd,
+	&passdb_driver_checkpassword,
 };
 
 static const struct passdb_driver *passdb_driver_find(const char *name)
@@ -38,6 +44,7 @@ struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
 	db->loop = loop;
 	db->default_scheme = "CRYPT";
 	db->prefix_rule = SCHEME_PREFIX_PASSWD_FILE;
+	db->blocking = (driver->flags & PASSDB_FLAG_BLOCKING) != 0;
 	const char *error = NULL;
 	if (driver->init(db, set->args != NULL ? set->args : "", &error) < 0) {
 		snprintf(errbuf, sizeof(errbuf), "%s:%u: passdb %s: %s",

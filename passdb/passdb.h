@@ -58,6 +58,10 @@ struct passdb {
 	const char *default_scheme;   /* for prefix-less stored passwords */
 	enum scheme_prefix_rule prefix_rule;
 	void *ctx;                    /* the driver's */
+	/* Lookups run in an auth worker process (authd/request_worker.h).
+	 * passdb_create() sets it from PASSDB_FLAG_BLOCKING; init() may change
+	 * it (args blocking=yes|no). */
+	bool blocking;
 };
 
 /* Creates a passdb from its settings. Returns the passdb, or NULL with
@@ -70,5 +74,9 @@ void passdb_destroy(struct passdb **db);
 extern const struct passdb_driver passdb_driver_passwd_file;
 extern const struct passdb_driver passdb_driver_ldap;
 extern const struct passdb_driver passdb_driver_vpopmail;
+extern const struct passdb_driver passdb_driver_pam;
+extern const struct passdb_driver passdb_driver_shadow;
+extern const struct passdb_driver passdb_driver_passwd;
+extern const struct passdb_driver passdb_driver_checkpassword;
 
 #endif

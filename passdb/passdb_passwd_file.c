@@ -17,6 +17,7 @@ static int passdb_passwd_file_init(struct passdb *db, const char *args, const ch
 	}
 	db->default_scheme = a->scheme;
 	db->prefix_rule = SCHEME_PREFIX_PASSWD_FILE;
+	db->blocking = a->blocking;
 	db->ctx = a;
 	return 0;
 }

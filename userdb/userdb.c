@@ -8,6 +8,10 @@
 static const struct userdb_driver *const userdb_drivers[] = {
 	&userdb_driver_passwd_file,
 	&userdb_driver_static,
+	&userdb_driver_ldap,
+	&userdb_driver_vpopmail,
+	&userdb_driver_passwd,
+	&userdb_driver_checkpassword,
 };
 
 static unsigned int userdb_created;

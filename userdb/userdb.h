@@ -51,6 +51,9 @@ struct userdb {
 	unsigned int id;
 	struct event_loop *loop;      /* for asynchronous drivers (ldap) */
 	void *ctx;
+	/* Lookups run in an auth worker process (authd/request_worker.h); set
+	 * by the driver's init() (passwd: default yes; args blocking=). */
+	bool blocking;
 };
 
 /* Returns the userdb, or NULL with *error_r naming file and line. */
@@ -63,5 +66,7 @@ extern const struct userdb_driver userdb_driver_passwd_file;
 extern const struct userdb_driver userdb_driver_static;
 extern const struct userdb_driver userdb_driver_ldap;
 extern const struct userdb_driver userdb_driver_vpopmail;
+extern const struct userdb_driver userdb_driver_passwd;
+extern const struct userdb_driver userdb_driver_checkpassword;
 
 #endif

@@ -16,6 +16,7 @@ static int userdb_passwd_file_init(struct userdb *db, const char *args, const ch
 	if (passwd_file_args_parse(db->pool, args, false, a, error_r) < 0)
 		return -1;
 	passwd_file_args_mark_userdb(a->path);
+	db->blocking = a->blocking;
 	db->ctx = a;
 	return 0;
 }

@@ -191,10 +191,12 @@ class AuthServer:
             for; default: every `unix_listener` of conf, else 'auth-client'.
     probe:  after the sockets exist, connect once and read the greeting, so a
             daemon that dies on its first client is reported by start().
+    env:    extra environment variables for the server ('{tmp}' replaced),
+            e.g. pam_wrapper's (tests/lib/wrappers.py).
     """
 
     def __init__(self, kind=None, conf='', files=None, tmpdir=None,
-                 wait_sockets=None, probe=True):
+                 wait_sockets=None, probe=True, env=None):
         self.kind = kind or server_kind()
         if self.kind not in ('authd', 'dovecot'):
             raise ValueError('kind must be authd or dovecot, not %r' % (self.kind,))
@@ -211,6 +213,7 @@ class AuthServer:
         self.log_path = os.path.join(self.tmp, 'auth.log')
         self._wait_sockets = wait_sockets
         self._probe = probe
+        self._env = dict(env or {})
         self._logf = None
         self.killed_children = []   # descendants that needed SIGKILL at stop()
         self.exit_status = None      # main process exit status after stop()
@@ -277,9 +280,13 @@ class AuthServer:
         _become_subreaper()
         self._logf = open(self.log_path, 'ab')
         os.chmod(self.log_path, 0o666)
+        env = None
+        if self._env:
+            env = dict(os.environ)
+            env.update({k: self.subst(v) for k, v in self._env.items()})
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._logf,
                                      stderr=self._logf, cwd=self.tmp, close_fds=True,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, env=env)
         self.pid = self.proc.pid
         _running.add(self)
         try:
