@@ -27,8 +27,10 @@ import time
 from tests.lib.peers import find_binary, free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Copies of the spec's LDAP fixture files (shared/spec/fixtures/ldap-*), kept
+# in the tree so a clean clone runs the tests on its own.
 SPEC_FIXTURES = os.environ.get('AUTHD_SPEC_FIXTURES',
-                               os.path.join(os.path.dirname(REPO), 'shared', 'spec', 'fixtures'))
+                               os.path.join(REPO, 'tests', 'fixtures', 'ldap'))
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 BASE = 'ou=people,dc=example,dc=com'
