@@ -160,6 +160,16 @@ static struct auth_request *master_new_request(struct master_conn *m, enum auth_
 	return req;
 }
 
+/* PASS needs a passdb that can look a user up without a password (PAM
+ * can only verify one). */
+static bool master_passdbs_can_lookup(const struct auth *auth)
+{
+	for (size_t i = 0; i < auth->passdb_count; i++)
+		if ((auth->passdbs[i]->driver->flags & PASSDB_FLAG_NO_CREDENTIALS) == 0)
+			return true;
+	return false;
+}
+
 /* USER and PASS. Returns -1 to close. */
 static int master_lookup(struct master_conn *m, uint8_t **f, size_t *l, size_t n, bool user)
 {
@@ -173,6 +183,8 @@ static int master_lookup(struct master_conn *m, uint8_t **f, size_t *l, size_t n
 	}
 	if (!user && m->restricted) {
 		master_reply(m, "FAIL\t%u\n", id);
+	} else if (!user && !master_passdbs_can_lookup(m->auth)) {
+		master_reply(m, "FAIL\t%u\treason=Configured passdbs don't support credentials lookups\n", id);
 	} else if (memchr(f[2], '\0', l[2]) != NULL ||
 		   auth_request_set_lookup_user(req, f[2], l[2]) <= 0) {
 		master_reply(m, "NOTFOUND\t%u\n", id);

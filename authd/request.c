@@ -33,6 +33,7 @@ struct auth_request *auth_request_new(struct auth *auth, enum auth_request_kind 
 	req->id = id;
 	req->service = "";
 	req->started_ms = event_now_ms(auth->loop);
+	req->arrived_ms = req->started_ms;
 	req->timer.ctx = req;
 	fields_init(&req->extra, pool);
 	fields_init(&req->userdb_fields, pool);

@@ -122,7 +122,9 @@ struct auth_request {
 	enum userdb_result userdb_result;
 
 	/* timers */
-	uint64_t started_ms;
+	uint64_t started_ms;             /* last client message (or end of penalty) */
+	uint64_t arrived_ms;             /* last client message: the client's
+					  * own timeout runs from here */
 	struct event_timer timer;        /* abort (waiting for CONT) or delayed reply */
 	enum auth_outcome outcome;
 

@@ -120,6 +120,7 @@ void auth_request_mech_continue(struct auth_request *req, const uint8_t *in, siz
 {
 	event_timer_cancel(req->auth->loop, &req->timer);
 	req->started_ms = event_now_ms(req->auth->loop);
+	req->arrived_ms = req->started_ms;
 	auth_request_mech_step(req, in, len, false);
 }
 

@@ -80,7 +80,9 @@ static void request_worker_fill(struct auth_request *req, struct worker_msg *m,
 static uint64_t request_worker_deadline(struct auth_request *req, struct worker_msg *m)
 {
 	uint64_t now = event_now_ms(req->auth->loop);
-	uint64_t deadline = req->started_ms + REQUEST_WORKER_TIMEOUT_MS;
+	/* From the client's last message, not from the end of a penalty
+	 * wait: Postfix's 10 s run from when it sent. */
+	uint64_t deadline = req->arrived_ms + REQUEST_WORKER_TIMEOUT_MS;
 	if (deadline < now + REQUEST_WORKER_MIN_MS)
 		deadline = now + REQUEST_WORKER_MIN_MS;
 	m->timeout_ms = (uint32_t)(deadline - now - REQUEST_WORKER_MARGIN_MS);
@@ -124,6 +126,8 @@ static void request_worker_done(struct worker_job *job, const struct worker_msg 
 	if ((reply->flags & WORKER_FLAG_CONFIG_MISMATCH) != 0)
 		auth_request_log(req, LOG_LEVEL_ERROR, rj->driver, "the auth workers have another "
 				 "configuration (reloaded since this connection started?)");
+	if ((reply->flags & WORKER_FLAG_PASSDB_DISABLED) != 0 && !rj->userdb)
+		auth_request_passdb_disable(req);
 	for (size_t i = 0; i < reply->field_count; i++) {
 		const struct worker_field *f = &reply->fields[i];
 		if (f->tag == WORKER_TAG_USERDB_FIELD)

@@ -371,8 +371,12 @@ static int worker_pool_ctl_message(struct worker_pool *pool, const uint8_t *data
 	if (spawned) {
 		worker_conn_new(pool, fd, (pid_t)msg.pid);
 	} else {
+		/* No retry storm: wait for WORKER_POOL_BACKOFF_MS; jobs nobody
+		 * can serve meanwhile fail at once. */
 		log_error("auth-worker: the parent could not start a worker: %s",
 			  strerror(msg.result > 0 ? msg.result : EAGAIN));
+		pool->deaths = WORKER_POOL_DEATHS_MAX;
+		pool->backoff_until_ms = event_now_ms(pool->loop) + WORKER_POOL_BACKOFF_MS;
 	}
 	worker_pool_dispatch(pool);
 	return 0;

@@ -32,8 +32,10 @@
 
 #define WORKER_POOL_QUEUE_MAX 4096u        /* jobs waiting for a worker */
 #define WORKER_POOL_IDLE_MS (60u * 1000u)  /* an idle worker is closed then */
-/* After this many workers in a row died without answering, no new one is
- * started for WORKER_POOL_BACKOFF_MS (queued jobs fail at once). */
+/* After this many workers in a row died without answering, or after the
+ * parent could not start one, no new one is started for
+ * WORKER_POOL_BACKOFF_MS (queued jobs that no live worker can take fail at
+ * once). */
 #define WORKER_POOL_DEATHS_MAX 5u
 #define WORKER_POOL_BACKOFF_MS 1000u
 

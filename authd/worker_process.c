@@ -284,6 +284,8 @@ static void worker_run_passdb(struct worker_process *w, struct passdb *db,
 			db->driver->lookup(db, req);
 		worker_wait(w, cap);
 	}
+	if (req->passdb_disabled)
+		cap->reply->flags |= WORKER_FLAG_PASSDB_DISABLED;
 	auth_request_unref(&req);
 }
 

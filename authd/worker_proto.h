@@ -83,8 +83,10 @@ enum worker_tag {
 #define WORKER_FLAG_RESTART (1u << 8)          /* the worker exits after this */
 #define WORKER_FLAG_CONFIG_MISMATCH (1u << 9)  /* no such db in the worker's
 						* configuration */
+#define WORKER_FLAG_PASSDB_DISABLED (1u << 10) /* the driver called
+						* auth_request_passdb_disable() */
 #define WORKER_FLAGS_KNOWN (WORKER_FLAG_DEBUG | WORKER_FLAG_RESTART | \
-			    WORKER_FLAG_CONFIG_MISMATCH)
+			    WORKER_FLAG_CONFIG_MISMATCH | WORKER_FLAG_PASSDB_DISABLED)
 
 struct worker_field {
 	enum worker_tag tag;      /* PARAM, PASSDB_FIELD or USERDB_FIELD */

@@ -159,25 +159,28 @@ static const char *chkpw_self_path(void)
 	return path;
 }
 
-/* argv = the expanded command split at spaces + the success command.
- * Returns 0 or -1 (logged). */
+/* argv = the command split at spaces, each word %-expanded on its own (a
+ * value with spaces stays one argument; Dovecot splits after expanding),
+ * + the success command. Returns 0 or -1 (logged). */
 static int chkpw_argv(struct auth_request *req, const char *command, const char *db_name,
 		      char **argv)
 {
-	const char *cmd = auth_request_expand(req, db_name, command);
 	const char *self = chkpw_self_path();
-	if (cmd == NULL)
-		return -1;
 	if (self == NULL) {
 		auth_request_log(req, LOG_LEVEL_ERROR, db_name, "readlink(/proc/self/exe) failed: %s",
 				 strerror(errno));
 		return -1;
 	}
 	size_t n = 0;
-	for (const char *p = cmd; *p != '\0';) {
+	for (const char *p = command; *p != '\0';) {
 		size_t len = strcspn(p, " ");
-		if (len > 0 && n + 3 < DB_CHECKPASSWORD_ARGV_MAX)
-			argv[n++] = pool_strndup(req->pool, p, len);
+		if (len > 0 && n + 3 < DB_CHECKPASSWORD_ARGV_MAX) {
+			const char *word = pool_strndup(req->pool, p, len);
+			const char *arg = auth_request_expand(req, db_name, word);
+			if (arg == NULL)
+				return -1;
+			argv[n++] = (char *)arg;
+		}
 		p += len + (p[len] == ' ');
 	}
 	if (n == 0) {

@@ -2,8 +2,10 @@
  * and userdb checkpassword (Dovecot 2.3's db-checkpassword.c).
  *
  * The interface (https://cr.yp.to/checkpwd/interface.html, plus Dovecot's
- * conventions): the program is `args` (%-expanded, split at spaces),
- * followed by the success command, which it runs after a successful check.
+ * conventions): the program is `args` split at spaces, each word
+ * %-expanded on its own (so a user name with a space stays one argument,
+ * where Dovecot splits after expanding), followed by the success command,
+ * which it runs after a successful check.
  * It reads "user\0password\0timestamp\0" from fd 3 (at most
  * DB_CHECKPASSWORD_INPUT_MAX bytes; the timestamp is empty as in Dovecot)
  * and exits 1 for a wrong password; 111 (a temporary problem) and any other

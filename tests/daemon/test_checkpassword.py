@@ -18,8 +18,8 @@ import os
 import time
 import unittest
 
-from tests.daemon.dtest import NP, ServerTestCase, b64
-from tests.lib.authproto import ProtoTimeout, unb64
+from tests.daemon.dtest import NP, ServerTestCase
+from tests.lib.authproto import unb64
 from tests.lib.wrappers import alive, auth_pid, parent_of, read_records, wait_for, workers
 
 WORKER_TIMEOUT = 8.0     # authd/request_worker.h REQUEST_WORKER_TIMEOUT_MS

@@ -1,7 +1,8 @@
 """The auth worker pool (issue 7): blocking=yes on passwd-file, the limit of
-auth_worker_max_count and the queue, workers of a reloaded configuration,
-workers dying while idle, the auth process dying, and workers that switch
-to `service auth-worker { user }`.
+auth_worker_max_count with jobs waiting in the queue, workers of a reloaded
+configuration, workers dying while idle, the auth process dying, and
+workers that switch to `service auth-worker { user }`. (Deadlines of queued
+jobs, malformed replies and the like are in tests/unit/test_worker_pool.c.)
 
 Slow backends are a checkpassword script (users "sleepN" take N seconds,
 "hang" a minute) whose calls are recorded with their parent - the worker.
@@ -15,7 +16,7 @@ import time
 import unittest
 
 from tests.daemon.dtest import FIXTURE_USERS, NP, ServerTestCase
-from tests.lib.authproto import AuthClient, MasterClient, unb64
+from tests.lib.authproto import unb64
 from tests.lib.server import server_kind
 from tests.lib.wrappers import alive, auth_pid, kill, parent_of, read_records, wait_for, workers
 
