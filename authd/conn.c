@@ -79,13 +79,29 @@ static int conn_flush(struct conn *conn)
 	return 0;
 }
 
+static void conn_flush_deferred(struct event_defer *d)
+{
+	struct conn *conn = (struct conn *)((char *)d - offsetof(struct conn, flush));
+	if (!conn->closed && conn_flush(conn) < 0)
+		conn_close(conn);
+}
+
 int conn_write(struct conn *conn, const void *data, size_t len)
 {
 	if (conn->closed)
 		return -1;
-	if (buf_append(&conn->out, data, len) < 0 || conn_flush(conn) < 0) {
+	if (buf_append(&conn->out, data, len) < 0) {
 		conn_close(conn);
 		return -1;
+	}
+	/* Many replies of one loop turn go out in one send. */
+	if (conn->out.len >= CONN_OUT_HIGH) {
+		if (conn_flush(conn) < 0) {
+			conn_close(conn);
+			return -1;
+		}
+	} else {
+		event_defer(conn->loop, &conn->flush, conn_flush_deferred);
 	}
 	return 0;
 }
@@ -195,6 +211,10 @@ void conn_close(struct conn *conn)
 {
 	if (conn->closed)
 		return;
+	/* Replies queued before a framing violation still go out (once, not
+	 * waiting), as Dovecot's do. */
+	if (conn->out.len > 0)
+		(void)send(conn->io.fd, conn->out.data, conn->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	conn->closed = true;
 	event_io_remove(conn->loop, &conn->io);
 	close(conn->io.fd);

@@ -48,6 +48,7 @@ struct conn {
 	bool throttled;      /* output queue too full */
 	bool in_lines;       /* inside conn_process_lines() */
 	struct event_defer resume;
+	struct event_defer flush;     /* writes batched until the loop turn ends */
 };
 
 /* Takes ownership of fd (made non-blocking) and starts reading.
@@ -55,9 +56,10 @@ struct conn {
 int conn_init(struct conn *conn, struct event_loop *loop, int fd, size_t max_line,
 	      conn_line_fn *on_line, conn_closed_fn *on_closed, void *ctx);
 
-/* Queues bytes for writing and tries to write at once. On a full queue
- * (CONN_OUT_MAX) or write error the connection is closed. Returns 0, or -1
- * when the connection is (now) closed. Never blocks. */
+/* Queues bytes for writing. They are sent when the current batch of
+ * events has been handled (one send for all replies of a loop turn). On a
+ * full queue (CONN_OUT_MAX) or write error the connection is closed.
+ * Returns 0, or -1 when the connection is (now) closed. Never blocks. */
 int conn_write(struct conn *conn, const void *data, size_t len);
 
 /* Stops / restarts handing lines to on_line (input stays buffered). */

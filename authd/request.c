@@ -144,7 +144,14 @@ static int auth_request_normalize_user(struct auth_request *req, const uint8_t *
 	buf_free(&norm);
 	req->user = req->translated_user;
 	const char *format = req->auth->set->auth_username_format;
-	if (format != NULL && *format != '\0') {
+	if (format != NULL && strcmp(format, "%Lu") == 0) {
+		/* The default, without the general expander: ASCII lower case,
+		 * exactly what the L modifier does. */
+		char *lower = pool_strdup(req->pool, req->translated_user);
+		for (char *p = lower; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		req->user = lower;
+	} else if (format != NULL && *format != '\0' && strcmp(format, "%u") != 0) {
 		const char *expanded = auth_request_expand(req, NULL, format);
 		if (expanded == NULL)
 			return 0;

@@ -105,6 +105,7 @@ struct auth_request {
 	struct buf credentials;          /* what scheme_credentials() produced */
 	bool passdb_success, seen_user_unknown, seen_internal_failure;
 	bool skip_password_check, failed, nopassword, noauthenticate;
+	bool cache_hit;                  /* this passdb's answer came from the cache */
 	bool passdb_disabled;            /* refuse as user_disabled, but only once
 					  * the password proved right (rule 7) */
 	struct fields extra;             /* passdb extra fields for the reply */

@@ -6,6 +6,7 @@
 #include "authd/auth.h"
 #include "authd/log.h"
 #include "authd/proto_master.h"
+#include "authd/request_cache.h"
 #include "authd/request_fields.h"
 #include "authd/request_worker.h"
 #include "authd/warn_once.h"
@@ -132,7 +133,13 @@ static void auth_request_passdb_run(struct auth_request *req)
 	 * credentials lookups: CRAM-MD5, SCRAM, master PASS). */
 	bool verify = !req->credentials_mode && req->wanted_scheme == NULL &&
 		      db->driver->verify_plain != NULL;
-	if (auth_request_passdb_uses_worker(db, verify))
+	enum passdb_result cached;
+	req->cache_hit = false;
+	if (verify && auth_request_cache_verify_hit(req, &cached)) {
+		req->cache_hit = true;
+		auth_request_passdb_verified(req, cached);
+	}
+	else if (auth_request_passdb_uses_worker(db, verify))
 		auth_request_passdb_worker(req, db, verify);
 	else if (verify)
 		db->driver->verify_plain(db, req);
@@ -150,6 +157,8 @@ static void auth_request_verify_done(struct hashpool_job *job)
 	if (ret < 0)
 		auth_request_log(req, LOG_LEVEL_ERROR, req->passdb->driver->name, "%s",
 				 req->verify_error);
+	if (ret > 0)
+		auth_request_cache_stored_success(req, req->stored_password);
 	auth_request_passdb_result(req, ret > 0 ? PASSDB_RESULT_OK :
 				   job->skipped ? PASSDB_RESULT_INTERNAL_FAILURE :
 				   PASSDB_RESULT_PASSWORD_MISMATCH);
@@ -203,6 +212,10 @@ static void auth_request_verify_stored(struct auth_request *req)
 	}
 	if (!auth_request_weak_scheme_allowed(req)) {
 		auth_request_passdb_result(req, PASSDB_RESULT_PASSWORD_MISMATCH);
+		return;
+	}
+	if (auth_request_cache_stored_hit(req, stored)) {
+		auth_request_passdb_result(req, PASSDB_RESULT_OK);
 		return;
 	}
 	if (scheme_is_expensive(&req->stored) && req->auth->hashpool != NULL) {
@@ -343,6 +356,9 @@ void auth_request_passdb_verified(struct auth_request *req, enum passdb_result r
 		auth_request_unref(&req);
 		return;
 	}
+	if (!req->cache_hit &&
+	    (result == PASSDB_RESULT_OK || result == PASSDB_RESULT_USER_UNKNOWN))
+		auth_request_cache_verify_result(req, result);
 	if (result == PASSDB_RESULT_OK)
 		auth_request_apply_passdb_templates(req, req->passdb->set->override_fields);
 	auth_request_passdb_result(req, result);

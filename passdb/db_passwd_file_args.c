@@ -147,7 +147,9 @@ static const char *passwd_file_expand_path(const struct passwd_file_args *args,
 int passwd_file_args_lookup(const struct passwd_file_args *args, struct auth_request *req,
 			    const char *db_name, const struct passwd_entry **entry_r)
 {
-	const char *key = auth_request_expand(req, db_name, args->username_format);
+	/* "%u", the default, is the user name itself: skip the expander. */
+	const char *key = strcmp(args->username_format, "%u") == 0 ? req->user :
+			  auth_request_expand(req, db_name, args->username_format);
 	if (key == NULL)
 		return -1;
 	const char *path = passwd_file_expand_path(args, req, db_name);

@@ -367,6 +367,8 @@ static void test_write_reaches_peer(void **state)
 	(void)state;
 	assert_int_equal(conn_write(&t->conn, "OK\t1\n", 5), 0);
 	assert_int_equal(conn_write(&t->conn, "", 0), 0);
+	/* Writes are batched until the loop turn ends. */
+	event_loop_run_deferred(t->loop);
 	assert_int_equal(read(t->peer, got, sizeof(got)), 5);
 	assert_memory_equal(got, "OK\t1\n", 5);
 	assert_int_equal(t->conn.out.len, 0);
