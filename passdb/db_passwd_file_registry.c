@@ -3,12 +3,21 @@
  * once per second per path; a changed mtime (with nanoseconds), size or
  * inode means a fresh index is built and swapped in, then the old one is
  * freed. Missing and unreadable files are not kept, so per-domain paths of
- * nonexistent domains cost nothing. Used from the event loop thread only. */
+ * nonexistent domains cost nothing. Used from the event loop thread only.
+ *
+ * A changed file of PF_BACKGROUND_MIN_SIZE bytes or more (a million users)
+ * is re-read on a thread of its own while lookups go on with the old index;
+ * the first lookup after the thread finished swaps the new one in. Smaller
+ * files are re-read at once, so a change is visible to the very next
+ * lookup. */
 #include "passdb/db_passwd_file.h"
 #include "authd/log.h"
 #include "common/secret.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +31,8 @@
 #define PF_STARTUP_WARN_SECS 60
 #define PF_ERROR_MAX 4200u
 #define PF_REG_BUCKETS_MIN 16u
+#define PF_BACKGROUND_MIN_SIZE (4u * 1024u * 1024u)
+#define PF_JOB_ERROR_MAX 512u
 
 struct pf_stamp {
 	dev_t dev;
@@ -30,8 +41,22 @@ struct pf_stamp {
 	struct timespec mtime;
 };
 
+/* A background re-read. Owned jointly by the registry entry and the
+ * thread; the last to let go frees it (and an unused result). */
+struct pf_job {
+	atomic_int refs;
+	atomic_bool done;
+	char *path;
+	bool userdb, single_userdb;
+	struct passwd_file *pf;      /* the result, NULL if it failed */
+	struct pf_stamp stamp;
+	int ret;                     /* as pf_read_file() */
+	char error[PF_JOB_ERROR_MAX];
+};
+
 struct pf_reg {
 	struct pf_reg *next;
+	struct pf_job *job;          /* re-read in progress, or NULL */
 	char *path;
 	struct passwd_file *pf;
 	bool userdb, single_userdb;
@@ -43,7 +68,7 @@ static struct {
 	struct pf_reg **buckets;     /* chained; nbuckets is a power of two */
 	size_t nbuckets, count;
 } pf_registry;
-static char pf_errbuf[PF_ERROR_MAX];
+static __thread char pf_errbuf[PF_ERROR_MAX];
 
 static const char *pf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *pf_error(const char *fmt, ...)
@@ -187,6 +212,97 @@ static int pf_reg_load(struct pf_reg *r, bool startup, const char **error_r)
 	return 1;
 }
 
+static void pf_job_unref(struct pf_job *job)
+{
+	if (atomic_fetch_sub(&job->refs, 1) != 1)
+		return;
+	passwd_file_free(&job->pf);
+	free(job->path);
+	free(job);
+}
+
+/* The thread: read and parse, touching nothing but the job. */
+static void *pf_job_run(void *arg)
+{
+	struct pf_job *job = arg;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	const char *error = NULL;
+	job->ret = pf_read_file(job->path, &data, &len, &job->stamp, &error);
+	if (job->ret > 0) {
+		struct passwd_file_opts opts = {
+			.path = job->path, .userdb = job->userdb,
+			.single_userdb = job->single_userdb, .log = pf_log_error,
+		};
+		job->pf = passwd_file_parse(data, len, &opts);
+		secret_wipe(data, len);
+		free(data);
+		if (job->pf == NULL) {
+			job->ret = -1;
+			error = "out of memory while parsing";
+		}
+	}
+	if (job->ret < 0)
+		snprintf(job->error, sizeof(job->error), "%s", error != NULL ? error : "failed");
+	atomic_store(&job->done, true);
+	pf_job_unref(job);
+	return NULL;
+}
+
+/* Starts a background re-read of r. Returns 0, or -1 (then the caller
+ * reads synchronously). */
+static int pf_job_start(struct pf_reg *r)
+{
+	struct pf_job *job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->path = strdup(r->path)) == NULL) {
+		free(job);
+		return -1;
+	}
+	atomic_init(&job->refs, 2);
+	atomic_init(&job->done, false);
+	job->userdb = r->userdb;
+	job->single_userdb = r->single_userdb;
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);   /* signals stay with the loop */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int err = pthread_create(&tid, &attr, pf_job_run, job);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		free(job->path);
+		free(job);
+		return -1;
+	}
+	r->job = job;
+	log_debug("passwd-file %s: changed, re-reading in the background", r->path);
+	return 0;
+}
+
+/* Swaps in a finished background re-read. */
+static void pf_job_collect(struct pf_reg *r)
+{
+	struct pf_job *job = r->job;
+	if (job == NULL || !atomic_load(&job->done))
+		return;
+	r->job = NULL;
+	if (job->ret > 0) {
+		passwd_file_free(&r->pf);
+		r->pf = job->pf;
+		job->pf = NULL;
+		r->stamp = job->stamp;
+		log_debug("passwd-file %s: Read %zu users in the background", r->path,
+			  passwd_file_count(r->pf));
+	} else if (job->ret < 0) {
+		/* Keep serving the old contents; the next check tries again. */
+		log_error("passwd-file %s: %s", r->path, job->error);
+	}
+	pf_job_unref(job);
+}
+
 /* FNV-1a: only existing files are registered, so collisions cannot be
  * forced by request data. */
 static size_t pf_reg_hash(const char *path)
@@ -215,6 +331,8 @@ static void pf_reg_remove(struct pf_reg **rp)
 		return;
 	*rp = r->next;
 	pf_registry.count--;
+	if (r->job != NULL)
+		pf_job_unref(r->job);   /* the thread finishes on its own */
 	passwd_file_free(&r->pf);
 	free(r->path);
 	free(r);
@@ -288,7 +406,8 @@ int db_passwd_file_get(const char *path, bool userdb, bool single_userdb,
 		*error_r = pf_error("%s: out of memory", path);
 		return -1;
 	}
-	if (!reload && r->checked == now) {
+	pf_job_collect(r);
+	if (!reload && (r->checked == now || r->job != NULL)) {
 		*pf_r = r->pf;
 		return 1;
 	}
@@ -300,7 +419,16 @@ int db_passwd_file_get(const char *path, bool userdb, bool single_userdb,
 			*error_r = pf_error("stat(%s) failed: %s", path, strerror(errno));
 	} else {
 		pf_stamp_set(&stamp, &st);
-		if (reload || !pf_stamp_eq(&stamp, &r->stamp))
+		bool changed = reload || !pf_stamp_eq(&stamp, &r->stamp);
+		/* A big file changed: keep answering from the old index
+		 * while a thread builds the new one. */
+		if (changed && !reload && !startup && (uint64_t)st.st_size >= PF_BACKGROUND_MIN_SIZE &&
+		    pf_job_start(r) == 0) {
+			r->checked = now;
+			*pf_r = r->pf;
+			return 1;
+		}
+		if (changed)
 			ret = pf_reg_load(r, startup, error_r);
 	}
 	if (ret <= 0) {
