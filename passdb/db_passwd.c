@@ -1,7 +1,10 @@
 /* db_passwd: getpwnam_r / getspnam_r and the args of the system-account
  * drivers (see db_passwd.h). */
 #include "passdb/db_passwd.h"
+#include "authd/log.h"
+#include "authd/request.h"
 #include "common/pool.h"
+#include "passdb/passdb.h"
 #include "common/secret.h"
 
 #include <errno.h>
@@ -152,4 +155,40 @@ int db_passwd_getspnam(struct pool *pool, const char *user, struct db_passwd_ent
 		free(buf);
 	}
 	return ret;
+}
+
+int db_passwd_passdb_init(struct passdb *db, const char *args, const char **error_r)
+{
+	struct db_passwd_args *a = pool_alloc(db->pool, sizeof(*a));
+	if (db_passwd_args_parse(db->pool, args, false, a, error_r) < 0)
+		return -1;
+	db->blocking = a->blocking;
+	db->default_scheme = DB_PASSWD_SCHEME;
+	db->ctx = a;
+	return 0;
+}
+
+void db_passwd_passdb_lookup(struct auth_request *req, const char *db_name, db_passwd_get_fn *get)
+{
+	struct db_passwd_entry e;
+	const char *error = NULL;
+	auth_request_log(req, LOG_LEVEL_DEBUG, db_name, "lookup");
+	int ret = get(req->pool, req->user, &e, &error);
+	if (ret < 0) {
+		auth_request_log(req, LOG_LEVEL_ERROR, db_name, "%s", error);
+		auth_request_passdb_done(req, PASSDB_RESULT_INTERNAL_FAILURE, NULL);
+		return;
+	}
+	if (ret == 0) {
+		auth_request_passdb_done(req, PASSDB_RESULT_USER_UNKNOWN, NULL);
+		return;
+	}
+	if (!db_passwd_hash_usable(e.passwd)) {
+		auth_request_log(req, LOG_LEVEL_INFO, db_name, "invalid password field");
+		auth_request_passdb_done(req, PASSDB_RESULT_USER_DISABLED, NULL);
+		return;
+	}
+	/* The name exactly as the database has it. */
+	auth_request_set_passdb_field(req, "user", e.name);
+	auth_request_passdb_done(req, PASSDB_RESULT_OK, e.passwd);
 }

@@ -52,4 +52,16 @@ int db_passwd_getspnam(struct pool *pool, const char *user, struct db_passwd_ent
 /* Whether a stored hash can ever match: not empty, not locked ("!", "*"). */
 bool db_passwd_hash_usable(const char *hash);
 
+struct passdb;
+struct auth_request;
+typedef int db_passwd_get_fn(struct pool *pool, const char *user, struct db_passwd_entry *entry_r,
+			     const char **error_r);
+
+/* What passdb passwd and passdb shadow share: args parsing (init) and a
+ * lookup through get (getpwnam / getspnam) that reports the hash, refuses
+ * locked or empty ones as user disabled and returns the name as the
+ * database has it. Blocking: runs in an auth worker. */
+int db_passwd_passdb_init(struct passdb *db, const char *args, const char **error_r);
+void db_passwd_passdb_lookup(struct auth_request *req, const char *db_name, db_passwd_get_fn *get);
+
 #endif
