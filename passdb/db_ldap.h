@@ -33,8 +33,9 @@
  *  - sasl_bind = yes: the service SASL bind is synchronous (as in Dovecot),
  *    bounded by the same timeout;
  *  - reading the .conf.ext at start-up.
- * blocking = yes is accepted; lookups still run asynchronously here (auth
- * worker processes are issue 7).
+ * blocking = yes sends the passdb/userdb lookups to the auth worker
+ * processes (authd/worker_pool.h), where this same code runs on the
+ * worker's own event loop.
  *
  * Everything runs on the event loop thread; callbacks are called from the
  * loop or from inside ldap_db_submit() (when nothing can take the request). */

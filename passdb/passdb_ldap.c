@@ -64,9 +64,8 @@ static int passdb_ldap_init(struct passdb *db, const char *args, const char **er
 		ldap_db_unref(&pl->ldb);
 		return -1;
 	}
-	if (pl->conf->blocking)
-		log_info("%s: blocking = yes: lookups run asynchronously in the auth process",
-			 pl->conf->path);
+	/* blocking = yes: the lookups run in auth worker processes. */
+	db->blocking = pl->conf->blocking;
 	db->default_scheme = pool_strdup(db->pool, pl->conf->default_pass_scheme);
 	db->prefix_rule = SCHEME_PREFIX_FIELD;
 	db->ctx = pl;

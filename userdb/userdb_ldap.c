@@ -43,6 +43,8 @@ static int userdb_ldap_init(struct userdb *db, const char *args, const char **er
 		ldap_db_unref(&ul->ldb);
 		return -1;
 	}
+	/* blocking = yes: the lookups run in auth worker processes. */
+	db->blocking = ul->conf->blocking;
 	db->ctx = ul;
 	return 0;
 }
