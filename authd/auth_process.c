@@ -65,6 +65,33 @@ static int auth_process_drop_privileges(const struct auth_settings *set)
 	return 0;
 }
 
+static bool str_differs(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
+}
+
+static bool listener_setting_differs(const struct listener_settings *a,
+				     const struct listener_settings *b)
+{
+	return str_differs(a->name, b->name) || str_differs(a->path, b->path) ||
+	       a->mode != b->mode || a->port != b->port || a->inet != b->inet ||
+	       str_differs(a->user, b->user) || str_differs(a->group, b->group) ||
+	       str_differs(a->address, b->address);
+}
+
+/* The root parent bound the listeners at start; a reload cannot change
+ * them, so say so instead of silently keeping the old ones. */
+static void auth_process_check_listeners(const struct auth_process *p,
+					 const struct auth_settings *set)
+{
+	bool changed = set->listener_count != p->listener_count;
+	for (size_t i = 0; !changed && i < set->listener_count; i++)
+		changed = listener_setting_differs(p->listeners[i].set, &set->listeners[i]);
+	if (changed)
+		log_warning("SIGHUP: listener changes in %s take effect after a restart",
+			    p->config_path);
+}
+
 static void auth_process_reload(struct auth_process *p)
 {
 	struct auth_settings *set = NULL;
@@ -80,6 +107,7 @@ static void auth_process_reload(struct auth_process *p)
 		settings_free(&set);
 		return;
 	}
+	auth_process_check_listeners(p, set);
 	auth->owned_set = set;
 	auth->worker_pool = p->worker_pool;
 	if (p->worker_pool != NULL)

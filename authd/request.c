@@ -21,10 +21,34 @@
 #define AUTH_REQUEST_POOL_SIZE 4096u
 #define AUTH_REQUEST_LOG_USER_MAX 64
 
+/* Finished requests' pools, wiped and kept for the next requests, so the
+ * hot path does not allocate. Only the event loop thread uses it. */
+#define AUTH_REQUEST_POOL_CACHE 256u
+static struct pool *request_pool_cache[AUTH_REQUEST_POOL_CACHE];
+static unsigned int request_pool_cached;
+
+static struct pool *auth_request_pool_get(void)
+{
+	if (request_pool_cached > 0)
+		return request_pool_cache[--request_pool_cached];
+	return pool_create(AUTH_REQUEST_POOL_SIZE);
+}
+
+/* Wipes the pool (the password and everything else) and keeps it. */
+static void auth_request_pool_put(struct pool *pool)
+{
+	if (request_pool_cached < AUTH_REQUEST_POOL_CACHE) {
+		pool_reset(pool);
+		request_pool_cache[request_pool_cached++] = pool;
+	} else {
+		pool_destroy(&pool);
+	}
+}
+
 struct auth_request *auth_request_new(struct auth *auth, enum auth_request_kind kind,
 				      uint32_t id)
 {
-	struct pool *pool = pool_create(AUTH_REQUEST_POOL_SIZE);
+	struct pool *pool = auth_request_pool_get();
 	struct auth_request *req = pool_alloc(pool, sizeof(*req));
 	req->pool = pool;
 	req->auth = auth;
@@ -62,7 +86,7 @@ void auth_request_unref(struct auth_request **reqp)
 	if (req->master != NULL)
 		proto_master_release(req->master);
 	struct pool *pool = req->pool;
-	pool_destroy(&pool);   /* wipes the password and everything else */
+	auth_request_pool_put(pool);
 }
 
 /* Parameters that carry a string value, by name. */

@@ -61,6 +61,15 @@ class Reload(unittest.TestCase):
         finally:
             old.close()
 
+    def test_listener_change_is_reported(self):
+        conf = self.srv.config_text() + 'service auth {\n  unix_listener extra-client {\n  }\n}\n'
+        self.srv.write_file('auth.conf', conf)
+        os.kill(self.parent_pid(), signal.SIGHUP)
+        self.srv.wait_log('reloaded')
+        self.assertIn('listener changes', self.srv.log())
+        with AuthClient(self.srv.path('auth-client'), hello=True) as c:
+            self.assertEqual(self.login(c, 1, 'alice', 'first').cmd, b'OK')
+
     def test_broken_config_on_sighup_keeps_the_old_one(self):
         conf = self.srv.config_text() + 'auth_failure_delay = many secs\n'
         self.srv.write_file('auth.conf', conf)
