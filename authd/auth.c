@@ -4,6 +4,7 @@
 #include "authd/penalty.h"
 #include "authd/warn_once.h"
 #include "common/pool.h"
+#include "passdb/db_passwd_file_args.h"
 #include "passdb/passdb.h"
 #include "userdb/userdb.h"
 
@@ -71,6 +72,8 @@ static int auth_init_userdbs(struct auth *auth, const char **error_r)
 	auth->userdbs = calloc(set->userdb_count + 1, sizeof(*auth->userdbs));
 	if (auth->userdbs == NULL)
 		return -1;
+	/* passwd-file logs "missing userdb info" only with a single userdb. */
+	passwd_file_args_set_userdb_count((unsigned int)set->userdb_count);
 	for (size_t i = 0; i < set->userdb_count; i++) {
 		struct userdb *db = userdb_create(&set->userdbs[i], (unsigned int)i + 1, auth->loop, error_r);
 		if (db == NULL)

@@ -223,6 +223,13 @@ void conn_close(struct conn *conn)
 		conn->on_closed(conn);
 }
 
+struct buf *conn_reply_buf(void)
+{
+	static struct buf line = BUF_INIT(CONN_REPLY_MAX);
+	buf_reset(&line);
+	return &line;
+}
+
 void conn_free(struct conn *conn)
 {
 	buf_free(&conn->in);

@@ -62,6 +62,12 @@ int conn_init(struct conn *conn, struct event_loop *loop, int fd, size_t max_lin
  * Returns 0, or -1 when the connection is (now) closed. Never blocks. */
 int conn_write(struct conn *conn, const void *data, size_t len);
 
+/* A line buffer for formatting one reply before conn_write(), reused (and
+ * reset) by every call so replies cost no malloc. Event loop thread only;
+ * valid until the next call. */
+#define CONN_REPLY_MAX (64u * 1024u)
+struct buf *conn_reply_buf(void);
+
 /* Stops / restarts handing lines to on_line (input stays buffered). */
 void conn_pause(struct conn *conn);
 void conn_resume(struct conn *conn);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #define PROTO_CLIENT_COOKIE_LEN 16
-#define PROTO_CLIENT_REPLY_MAX (64u * 1024u)
 
 enum client_state {
 	CLIENT_STATE_VERSION,   /* expecting VERSION */
@@ -87,32 +86,29 @@ static void client_write(struct client_conn *client, const struct buf *line)
 
 static void client_reply_simple_fail(struct client_conn *client, uint32_t id, const char *extra)
 {
-	struct buf line = BUF_INIT(PROTO_CLIENT_REPLY_MAX);
-	buf_printf(&line, "FAIL\t%u\t%s\n", id, extra);
-	client_write(client, &line);
-	buf_free(&line);
+	struct buf *line = conn_reply_buf();
+	buf_printf(line, "FAIL\t%u\t%s\n", id, extra);
+	client_write(client, line);
 }
 
 void proto_client_send_continue(struct auth_request *req, const uint8_t *data, size_t len)
 {
-	struct buf line = BUF_INIT(PROTO_CLIENT_REPLY_MAX);
-	buf_printf(&line, "CONT\t%u\t", req->id);
-	base64_encode(&line, data, len);
-	buf_append_byte(&line, '\n');
-	client_write(req->client, &line);
-	buf_free(&line);
+	struct buf *line = conn_reply_buf();
+	buf_printf(line, "CONT\t%u\t", req->id);
+	base64_encode(line, data, len);
+	buf_append_byte(line, '\n');
+	client_write(req->client, line);
 }
 
 static void proto_client_write_final(struct auth_request *req, const uint8_t *final,
 				     size_t len)
 {
-	struct buf line = BUF_INIT(PROTO_CLIENT_REPLY_MAX);
+	struct buf *line = conn_reply_buf();
 	if (req->outcome == AUTH_OUTCOME_OK)
-		auth_reply_format_ok(&line, req, final, len);
+		auth_reply_format_ok(line, req, final, len);
 	else
-		auth_reply_format_fail(&line, req);
-	client_write(req->client, &line);
-	buf_free(&line);
+		auth_reply_format_fail(line, req);
+	client_write(req->client, line);
 }
 
 static void proto_client_delay_fired(struct event_timer *timer)
@@ -508,14 +504,13 @@ static void proto_client_closed(struct conn *conn)
 static int proto_client_handshake(struct client_conn *client)
 {
 	struct auth *auth = client->auth;
-	struct buf hs = BUF_INIT(PROTO_CLIENT_REPLY_MAX);
-	buf_append_str(&hs, "VERSION\t1\t2\n");
-	buf_append(&hs, auth->mech_lines.data, auth->mech_lines.len);
-	buf_printf(&hs, "SPID\t%s\nCUID\t%u\nCOOKIE\t", auth->pid_str, client->cuid);
-	hex_encode(&hs, client->cookie, sizeof(client->cookie));
-	buf_append_str(&hs, "\nDONE\n");
-	int ret = conn_write(&client->conn, hs.data, hs.len);
-	buf_free(&hs);
+	struct buf *hs = conn_reply_buf();
+	buf_append_str(hs, "VERSION\t1\t2\n");
+	buf_append(hs, auth->mech_lines.data, auth->mech_lines.len);
+	buf_printf(hs, "SPID\t%s\nCUID\t%u\nCOOKIE\t", auth->pid_str, client->cuid);
+	hex_encode(hs, client->cookie, sizeof(client->cookie));
+	buf_append_str(hs, "\nDONE\n");
+	int ret = conn_write(&client->conn, hs->data, hs->len);
 	return ret;
 }
 

@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PROTO_MASTER_REPLY_MAX (64u * 1024u)
 
 struct master_conn {
 	struct conn conn;
@@ -46,10 +45,9 @@ static void master_write(struct master_conn *m, const struct buf *line)
 
 static void master_reply(struct master_conn *m, const char *fmt, uint32_t id)
 {
-	struct buf line = BUF_INIT(256);
-	buf_printf(&line, fmt, id);
-	master_write(m, &line);
-	buf_free(&line);
+	struct buf *line = conn_reply_buf();
+	buf_printf(line, fmt, id);
+	master_write(m, line);
 }
 
 static void append_field(struct buf *line, const char *key, const char *value)
@@ -74,22 +72,21 @@ static bool master_uid_allowed(const struct master_conn *m, const struct auth_re
 
 static void proto_master_user_reply(struct master_conn *m, struct auth_request *req)
 {
-	struct buf line = BUF_INIT(PROTO_MASTER_REPLY_MAX);
-	buf_printf(&line, "USER\t%u\t", req->master_id);
-	tab_escape_str(&line, req->user);
+	struct buf *line = conn_reply_buf();
+	buf_printf(line, "USER\t%u\t", req->master_id);
+	tab_escape_str(line, req->user);
 	for (size_t i = 0; i < req->userdb_fields.count; i++)
-		append_field(&line, req->userdb_fields.items[i].key, req->userdb_fields.items[i].value);
+		append_field(line, req->userdb_fields.items[i].key, req->userdb_fields.items[i].value);
 	if (req->handoff) {
 		if (req->master_user != NULL)
-			append_field(&line, "master_user", req->master_user);
-		append_field(&line, "auth_mech", req->mech->name);
+			append_field(line, "master_user", req->master_user);
+		append_field(line, "auth_mech", req->mech->name);
 		const char *auth_user = req->master_user != NULL ? req->master_user : req->original_user;
 		if (auth_user != NULL && strcmp(auth_user, req->user) != 0)
-			append_field(&line, "auth_user", auth_user);
+			append_field(line, "auth_user", auth_user);
 	}
-	buf_append_byte(&line, '\n');
-	master_write(m, &line);
-	buf_free(&line);
+	buf_append_byte(line, '\n');
+	master_write(m, line);
 }
 
 void proto_master_user_finished(struct auth_request *req, enum userdb_result result)
@@ -111,17 +108,16 @@ void proto_master_pass_finished(struct auth_request *req, enum passdb_result res
 	struct master_conn *m = req->master;
 	req->state = AUTH_REQUEST_STATE_FINISHED;
 	if (result == PASSDB_RESULT_OK) {
-		struct buf line = BUF_INIT(PROTO_MASTER_REPLY_MAX);
-		buf_printf(&line, "PASS\t%u", req->master_id);
-		append_field(&line, "user", req->user);
+		struct buf *line = conn_reply_buf();
+		buf_printf(line, "PASS\t%u", req->master_id);
+		append_field(line, "user", req->user);
 		for (size_t i = 0; i < req->extra.count; i++) {
 			const struct field *f = &req->extra.items[i];
 			bool bare = strcmp(f->key, "nologin") == 0 || strcmp(f->key, "proxy") == 0;
-			append_field(&line, f->key, bare ? NULL : f->value);
+			append_field(line, f->key, bare ? NULL : f->value);
 		}
-		buf_append_byte(&line, '\n');
-		master_write(m, &line);
-		buf_free(&line);
+		buf_append_byte(line, '\n');
+		master_write(m, line);
 	} else if (result == PASSDB_RESULT_INTERNAL_FAILURE) {
 		master_reply(m, "FAIL\t%u\n", req->master_id);
 	} else {
@@ -243,7 +239,7 @@ static int master_list_next_userdb(struct master_conn *m)
 /* Writes users until the output queue is full; continues from on_drained. */
 static void master_list_continue(struct master_conn *m)
 {
-	struct buf line = BUF_INIT(PROTO_MASTER_REPLY_MAX);
+	struct buf *line = conn_reply_buf();
 	for (unsigned int i = 0; m->listing && !m->conn.closed && !m->conn.throttled; i++) {
 		if (m->list_iter == NULL) {
 			int r = master_list_next_userdb(m);
@@ -266,13 +262,12 @@ static void master_list_continue(struct master_conn *m)
 			m->list_userdb++;
 			continue;
 		}
-		buf_reset(&line);
-		buf_printf(&line, "LIST\t%u\t", m->list_id);
-		tab_escape_str(&line, user);
-		buf_append_byte(&line, '\n');
-		master_write(m, &line);
+		buf_reset(line);
+		buf_printf(line, "LIST\t%u\t", m->list_id);
+		tab_escape_str(line, user);
+		buf_append_byte(line, '\n');
+		master_write(m, line);
 	}
-	buf_free(&line);
 }
 
 static void master_drained(struct conn *conn)
@@ -349,10 +344,9 @@ static int master_cache_flush(struct master_conn *m, uint8_t **f, size_t *l, siz
 		removed = auth_cache_flush_all(m->auth->cache);
 	for (size_t i = 2; i < n; i++)
 		removed += auth_cache_flush_user(m->auth->cache, f[i], l[i]);
-	struct buf line = BUF_INIT(64);
-	buf_printf(&line, "OK\t%u\t%u\n", id, removed);
-	master_write(m, &line);
-	buf_free(&line);
+	struct buf *line = conn_reply_buf();
+	buf_printf(line, "OK\t%u\t%u\n", id, removed);
+	master_write(m, line);
 	return 0;
 }
 

@@ -163,6 +163,12 @@ int settings_load_buffer_flags(const char *name, const uint8_t *data, size_t len
 			       unsigned int flags, struct auth_settings **set_r,
 			       const char **error_r);
 
+/* Formats a problem of a passdb/userdb block as "FILE:LINE: KIND DRIVER:
+ * problem" (kind "passdb" or "userdb") into a static buffer valid until the
+ * next call; returns it. */
+const char *settings_db_error(const struct db_settings *db, const char *kind,
+			      const char *problem);
+
 /* Frees everything and NULLs *set. */
 void settings_free(struct auth_settings **set);
 

@@ -6,6 +6,7 @@
 #include "common/pool.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define D(field) offsetof(struct db_settings, field)
@@ -217,4 +218,13 @@ int settings_db_format(const struct db_settings *db, const struct db_key *key, s
 		return buf_append_str(out, settings_db_verbose_names[db->auth_verbose]);
 	}
 	return -1;
+}
+
+const char *settings_db_error(const struct db_settings *db, const char *kind,
+			      const char *problem)
+{
+	static char errbuf[1024];
+	snprintf(errbuf, sizeof(errbuf), "%s:%u: %s %s: %s", db->file != NULL ? db->file : "?",
+		 db->line, kind, db->driver, problem);
+	return errbuf;
 }

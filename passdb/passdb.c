@@ -1,7 +1,6 @@
 #include "passdb/passdb.h"
 #include "common/pool.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,12 +26,9 @@ struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
 			     struct event_loop *loop,
 			     const char **error_r)
 {
-	static char errbuf[1024];
 	const struct passdb_driver *driver = passdb_driver_find(set->driver);
 	if (driver == NULL) {
-		snprintf(errbuf, sizeof(errbuf), "%s:%u: passdb: driver '%s' is not supported yet",
-			 set->file != NULL ? set->file : "?", set->line, set->driver);
-		*error_r = errbuf;
+		*error_r = settings_db_error(set, "passdb", "unknown driver");
 		return NULL;
 	}
 	struct pool *pool = pool_create(0);
@@ -47,9 +43,7 @@ struct passdb *passdb_create(const struct db_settings *set, unsigned int id,
 	db->blocking = (driver->flags & PASSDB_FLAG_BLOCKING) != 0;
 	const char *error = NULL;
 	if (driver->init(db, set->args != NULL ? set->args : "", &error) < 0) {
-		snprintf(errbuf, sizeof(errbuf), "%s:%u: passdb %s: %s",
-			 set->file != NULL ? set->file : "?", set->line, driver->name, error);
-		*error_r = errbuf;
+		*error_r = settings_db_error(set, "passdb", error);
 		pool_destroy(&pool);
 		return NULL;
 	}

@@ -1,8 +1,6 @@
 #include "userdb/userdb.h"
 #include "common/pool.h"
-#include "passdb/db_passwd_file_args.h"
 
-#include <stdio.h>
 #include <string.h>
 
 static const struct userdb_driver *const userdb_drivers[] = {
@@ -13,8 +11,6 @@ static const struct userdb_driver *const userdb_drivers[] = {
 	&userdb_driver_passwd,
 	&userdb_driver_checkpassword,
 };
-
-static unsigned int userdb_created;
 
 static const struct userdb_driver *userdb_driver_find(const char *name)
 {
@@ -28,12 +24,9 @@ struct userdb *userdb_create(const struct db_settings *set, unsigned int id,
 			     struct event_loop *loop,
 			     const char **error_r)
 {
-	static char errbuf[1024];
 	const struct userdb_driver *driver = userdb_driver_find(set->driver);
 	if (driver == NULL) {
-		snprintf(errbuf, sizeof(errbuf), "%s:%u: userdb: driver '%s' is not supported yet",
-			 set->file != NULL ? set->file : "?", set->line, set->driver);
-		*error_r = errbuf;
+		*error_r = settings_db_error(set, "userdb", "unknown driver");
 		return NULL;
 	}
 	struct pool *pool = pool_create(0);
@@ -45,13 +38,10 @@ struct userdb *userdb_create(const struct db_settings *set, unsigned int id,
 	db->loop = loop;
 	const char *error = NULL;
 	if (driver->init(db, set->args != NULL ? set->args : "", &error) < 0) {
-		snprintf(errbuf, sizeof(errbuf), "%s:%u: userdb %s: %s",
-			 set->file != NULL ? set->file : "?", set->line, driver->name, error);
-		*error_r = errbuf;
+		*error_r = settings_db_error(set, "userdb", error);
 		pool_destroy(&pool);
 		return NULL;
 	}
-	passwd_file_args_set_userdb_count(++userdb_created);
 	return db;
 }
 
@@ -65,6 +55,4 @@ void userdb_destroy(struct userdb **dbp)
 	struct pool *pool = db->pool;
 	pool_destroy(&pool);
 	*dbp = NULL;
-	if (userdb_created > 0)
-		passwd_file_args_set_userdb_count(--userdb_created);
 }
