@@ -94,8 +94,10 @@ int conn_write(struct conn *conn, const void *data, size_t len)
 		conn_close(conn);
 		return -1;
 	}
-	/* Many replies of one loop turn go out in one send. */
-	if (conn->out.len >= CONN_OUT_HIGH) {
+	/* Under load, many replies of one loop turn go out in one send; a
+	 * lone peer gets each reply at once so that it can overlap its next
+	 * requests with our work instead of waiting for the whole batch. */
+	if (conn->out.len >= CONN_OUT_HIGH || !event_loop_busy(conn->loop)) {
 		if (conn_flush(conn) < 0) {
 			conn_close(conn);
 			return -1;

@@ -17,6 +17,7 @@ struct event_loop {
 	struct event_timer **heap;
 	size_t heap_len, heap_cap;
 	struct event_defer *deferred, **deferred_tail;   /* FIFO */
+	int ready;           /* descriptors the last epoll_wait reported */
 };
 
 void event_defer(struct event_loop *loop, struct event_defer *d, event_defer_fn *fn)
@@ -101,6 +102,11 @@ void event_io_remove(struct event_loop *loop, struct event_io *io)
 {
 	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 	io->events = 0;
+}
+
+bool event_loop_busy(const struct event_loop *loop)
+{
+	return loop->ready > 1;
 }
 
 uint64_t event_now_ms(struct event_loop *loop)
@@ -211,6 +217,7 @@ int event_loop_run(struct event_loop *loop)
 		if (n < 0 && errno != EINTR)
 			return -1;
 		loop->now_ms = event_clock_ms();
+		loop->ready = n;
 		for (int i = 0; i < n && !loop->stop; i++) {
 			struct event_io *io = evs[i].data.ptr;
 			io->fn(io, evs[i].events);

@@ -48,6 +48,11 @@ void event_io_remove(struct event_loop *loop, struct event_io *io);
 
 /* Monotonic milliseconds, cached per loop iteration. */
 uint64_t event_now_ms(struct event_loop *loop);
+/* True when the last wakeup reported more than one ready descriptor: work
+ * is arriving on several connections at once, so batching output per
+ * loop turn pays; false when one peer is all there is, which then waits
+ * for our replies to send more (answer it at once). */
+bool event_loop_busy(const struct event_loop *loop);
 /* Schedules (or reschedules) timer to fire after delay_ms. */
 void event_timer_add(struct event_loop *loop, struct event_timer *timer, uint64_t delay_ms);
 /* Unschedules; safe on a timer that is not scheduled. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PENALTY_KEY_MAX 17   /* family byte + 16 address bytes */
+#define PENALTY_KEY_MAX PENALTY_ADDR_LEN
 #define PENALTY_BUCKETS 4096u
 
 struct penalty_entry {
@@ -55,18 +55,23 @@ void penalty_destroy(struct penalty **pp)
 	*pp = NULL;
 }
 
-/* IPv4 as is, IPv6 masked to /48, unparsable or missing = the shared key. */
-static void penalty_key(const char *ip, uint8_t key[PENALTY_KEY_MAX])
+bool penalty_addr_parse(const char *ip, struct penalty_addr *addr_r)
 {
+	uint8_t *key = addr_r->key;
 	memset(key, 0, PENALTY_KEY_MAX);
 	if (ip == NULL)
-		return;
+		return false;
 	if (inet_pton(AF_INET, ip, key + 1) == 1) {
 		key[0] = 4;
-	} else if (inet_pton(AF_INET6, ip, key + 1) == 1) {
+		return true;
+	}
+	if (inet_pton(AF_INET6, ip, key + 1) == 1) {
 		key[0] = 6;
 		memset(key + 1 + 6, 0, 10);
+		return true;
 	}
+	memset(key, 0, PENALTY_KEY_MAX);
+	return false;
 }
 
 static unsigned int penalty_bucket(const struct penalty *p, const uint8_t *key)
@@ -137,11 +142,12 @@ static uint64_t penalty_secs(const struct penalty *p, unsigned int penalty)
 	return secs < p->cap_secs ? secs : p->cap_secs;
 }
 
-uint64_t penalty_delay_ms(struct penalty *p, const char *ip, uint64_t now_ms)
+uint64_t penalty_delay_ms(struct penalty *p, const struct penalty_addr *addr, uint64_t now_ms)
 {
-	uint8_t key[PENALTY_KEY_MAX];
-	penalty_key(ip, key);
-	struct penalty_entry *e = penalty_find(p, key);
+	/* The common case, nobody failed lately, costs no hashing. */
+	if (p->count == 0)
+		return 0;
+	struct penalty_entry *e = penalty_find(p, addr->key);
 	if (e == NULL || e->penalty == 0)
 		return 0;
 	uint64_t wait = penalty_secs(p, e->penalty) * 1000u;
@@ -149,10 +155,10 @@ uint64_t penalty_delay_ms(struct penalty *p, const char *ip, uint64_t now_ms)
 	return elapsed >= wait ? 0 : wait - elapsed;
 }
 
-void penalty_failure(struct penalty *p, const char *ip, uint64_t checksum, uint64_t now_ms)
+void penalty_failure(struct penalty *p, const struct penalty_addr *addr, uint64_t checksum,
+		     uint64_t now_ms)
 {
-	uint8_t key[PENALTY_KEY_MAX];
-	penalty_key(ip, key);
+	const uint8_t *key = addr->key;
 	penalty_trim(p, now_ms);
 	struct penalty_entry *e = penalty_find(p, key);
 	if (e == NULL) {
@@ -177,11 +183,11 @@ void penalty_failure(struct penalty *p, const char *ip, uint64_t checksum, uint6
 	e->last_failure_ms = now_ms;
 }
 
-void penalty_success(struct penalty *p, const char *ip)
+void penalty_success(struct penalty *p, const struct penalty_addr *addr)
 {
-	uint8_t key[PENALTY_KEY_MAX];
-	penalty_key(ip, key);
-	struct penalty_entry *e = penalty_find(p, key);
+	if (p->count == 0)
+		return;
+	struct penalty_entry *e = penalty_find(p, addr->key);
 	if (e != NULL)
 		penalty_remove(p, e);
 }

@@ -14,6 +14,7 @@
 #ifndef AUTHD_PENALTY_H
 #define AUTHD_PENALTY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,15 +31,29 @@ struct penalty;
 struct penalty *penalty_create(unsigned int failure_delay_secs);
 void penalty_destroy(struct penalty **p);
 
-/* Milliseconds the next request from ip (NULL = no rip) must wait, at time
- * now_ms (monotonic). 0 when none. */
-uint64_t penalty_delay_ms(struct penalty *p, const char *ip, uint64_t now_ms);
+#define PENALTY_ADDR_LEN 17u   /* family byte + 16 address bytes */
+
+/* A remote address as the table keys it: IPv4 as is, IPv6 masked to /48.
+ * All zero is the bucket shared by requests without a parsable rip. */
+struct penalty_addr {
+	uint8_t key[PENALTY_ADDR_LEN];
+};
+
+/* Parses ip (NUL-terminated text; NULL allowed) into *addr_r once per
+ * request. Returns true for an IPv4 or IPv6 address, false otherwise
+ * (then *addr_r is the shared bucket). */
+bool penalty_addr_parse(const char *ip, struct penalty_addr *addr_r);
+
+/* Milliseconds the next request from addr must wait, at time now_ms
+ * (monotonic). 0 when none. */
+uint64_t penalty_delay_ms(struct penalty *p, const struct penalty_addr *addr, uint64_t now_ms);
 
 /* Records a failure. checksum identifies user+password (keyed hash; see
  * penalty_checksum), so repeating one wrong password does not escalate. */
-void penalty_failure(struct penalty *p, const char *ip, uint64_t checksum, uint64_t now_ms);
+void penalty_failure(struct penalty *p, const struct penalty_addr *addr, uint64_t checksum,
+		     uint64_t now_ms);
 /* Records a success: the address's penalty is cleared. */
-void penalty_success(struct penalty *p, const char *ip);
+void penalty_success(struct penalty *p, const struct penalty_addr *addr);
 
 /* A keyed (per-process random key) 64-bit hash of user NUL password; the
  * password cannot be recovered from it. */

@@ -94,7 +94,9 @@ static void client_reply_simple_fail(struct client_conn *client, uint32_t id, co
 void proto_client_send_continue(struct auth_request *req, const uint8_t *data, size_t len)
 {
 	struct buf *line = conn_reply_buf();
-	buf_printf(line, "CONT\t%u\t", req->id);
+	buf_append_str(line, "CONT\t");
+	buf_append_uint(line, req->id);
+	buf_append_byte(line, '\t');
 	base64_encode(line, data, len);
 	buf_append_byte(line, '\n');
 	client_write(req->client, line);
@@ -292,19 +294,6 @@ static int proto_client_parse_auth(struct client_conn *client, uint8_t **f, size
 	return 0;
 }
 
-static void proto_client_set_params(struct auth_request *req, uint8_t **f, size_t *l, size_t n)
-{
-	for (size_t i = 3; i < n; i++) {
-		if (memchr(f[i], '\0', l[i]) != NULL)
-			continue;   /* a value with NUL cannot be a C string: ignore */
-		const uint8_t *eq = memchr(f[i], '=', l[i]);
-		const char *name = pool_strndup(req->pool, f[i], eq != NULL ? (size_t)(eq - f[i]) : l[i]);
-		const char *value = eq != NULL ? pool_strndup(req->pool, eq + 1, l[i] - (size_t)(eq + 1 - f[i])) : "";
-		if (strcmp(name, "resp") != 0)
-			auth_request_set_param(req, name, value);
-	}
-}
-
 /* Immediate FAILs of spec 2.4 step 6 (client certificates). */
 static bool proto_client_cert_check(struct client_conn *client, struct auth_request *req)
 {
@@ -337,7 +326,7 @@ static int proto_client_auth(struct client_conn *client, uint8_t **f, size_t *l,
 	client->refcount++;
 	req->client_pid = client->pid;
 	req->mech = p.mech;
-	proto_client_set_params(req, f, l, n);
+	(void)auth_request_set_param_fields(req, f, l, 3, n);
 	if (!proto_client_cert_check(client, req)) {
 		auth_request_unref(&req);
 		return 0;

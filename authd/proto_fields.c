@@ -6,18 +6,21 @@
 size_t proto_split(uint8_t *line, size_t len, uint8_t **fields, size_t *lens, size_t max,
 		   bool unescape)
 {
-	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && line[i] != '\t')
-			continue;
+	size_t n = 0;
+	uint8_t *p = line;
+	uint8_t *end = line + len;
+	for (;;) {
+		uint8_t *tab = len > 0 ? memchr(p, '\t', (size_t)(end - p)) : NULL;
+		size_t flen = (size_t)((tab != NULL ? tab : end) - p);
 		if (n == max)
 			return 0;
-		fields[n] = line + start;
-		lens[n] = unescape ? tab_unescape_inplace(line + start, i - start) : i - start;
+		fields[n] = p;
+		lens[n] = unescape ? tab_unescape_inplace(p, flen) : flen;
 		n++;
-		start = i + 1;
+		if (tab == NULL)
+			return n;
+		p = tab + 1;
 	}
-	return n;
 }
 
 bool proto_field_is(const uint8_t *f, size_t len, const char *word)

@@ -73,7 +73,9 @@ static bool master_uid_allowed(const struct master_conn *m, const struct auth_re
 static void proto_master_user_reply(struct master_conn *m, struct auth_request *req)
 {
 	struct buf *line = conn_reply_buf();
-	buf_printf(line, "USER\t%u\t", req->master_id);
+	buf_append_str(line, "USER\t");
+	buf_append_uint(line, req->master_id);
+	buf_append_byte(line, '\t');
 	tab_escape_str(line, req->user);
 	for (size_t i = 0; i < req->userdb_fields.count; i++)
 		append_field(line, req->userdb_fields.items[i].key, req->userdb_fields.items[i].value);
@@ -127,25 +129,6 @@ void proto_master_pass_finished(struct auth_request *req, enum passdb_result res
 
 /* --- commands --- */
 
-/* Applies params f[from..n); returns true if service= was among them. */
-static bool master_set_params(struct auth_request *req, uint8_t **f, size_t *l, size_t from,
-			      size_t n)
-{
-	bool service = false;
-	for (size_t i = from; i < n; i++) {
-		if (memchr(f[i], '\0', l[i]) != NULL)
-			continue;
-		const uint8_t *eq = memchr(f[i], '=', l[i]);
-		size_t nlen = eq != NULL ? (size_t)(eq - f[i]) : l[i];
-		const char *name = pool_strndup(req->pool, f[i], nlen);
-		const char *value = eq != NULL ? pool_strndup(req->pool, eq + 1, l[i] - nlen - 1) : "";
-		if (strcmp(name, "service") == 0 || strcmp(name, "protocol") == 0)
-			service = true;
-		auth_request_set_param(req, name, value);
-	}
-	return service;
-}
-
 static struct auth_request *master_new_request(struct master_conn *m, enum auth_request_kind kind,
 					       uint32_t id)
 {
@@ -173,7 +156,7 @@ static int master_lookup(struct master_conn *m, uint8_t **f, size_t *l, size_t n
 	if (n < 3 || !str_to_uint32(f[1], l[1], &id))
 		return -1;
 	struct auth_request *req = master_new_request(m, user ? AUTH_REQUEST_USER : AUTH_REQUEST_PASS, id);
-	if (!master_set_params(req, f, l, 3, n)) {
+	if (!auth_request_set_param_fields(req, f, l, 3, n)) {
 		auth_request_unref(&req);
 		return -1;
 	}

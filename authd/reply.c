@@ -45,7 +45,8 @@ static void reply_append_names(struct buf *line, const struct auth_request *req)
 void auth_reply_format_ok(struct buf *line, const struct auth_request *req,
 				   const uint8_t *final, size_t final_len)
 {
-	buf_printf(line, "OK\t%u", req->id);
+	buf_append_str(line, "OK\t");
+	buf_append_uint(line, req->id);
 	reply_append_field(line, "user", req->user);
 	reply_append_extra(line, &req->extra, false);
 	if (final != NULL && final_len > 0) {
@@ -68,7 +69,8 @@ static const char *auth_outcome_code(enum auth_outcome outcome)
 
 void auth_reply_format_fail(struct buf *line, const struct auth_request *req)
 {
-	buf_printf(line, "FAIL\t%u", req->id);
+	buf_append_str(line, "FAIL\t");
+	buf_append_uint(line, req->id);
 	if (req->user != NULL)
 		reply_append_field(line, "user", req->user);
 	if (fields_has(&req->extra, "nodelay"))

@@ -89,67 +89,6 @@ void auth_request_unref(struct auth_request **reqp)
 	auth_request_pool_put(pool);
 }
 
-/* Parameters that carry a string value, by name. */
-static const char **auth_request_param_slot(struct auth_request *req, const char *name)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-	} slots[] = {
-		{ "service", offsetof(struct auth_request, service) },
-		{ "lip", offsetof(struct auth_request, lip) },
-		{ "rip", offsetof(struct auth_request, rip) },
-		{ "lport", offsetof(struct auth_request, lport) },
-		{ "rport", offsetof(struct auth_request, rport) },
-		{ "real_lip", offsetof(struct auth_request, real_lip) },
-		{ "real_rip", offsetof(struct auth_request, real_rip) },
-		{ "real_lport", offsetof(struct auth_request, real_lport) },
-		{ "real_rport", offsetof(struct auth_request, real_rport) },
-		{ "local_name", offsetof(struct auth_request, local_name) },
-		{ "session", offsetof(struct auth_request, session) },
-		{ "client_id", offsetof(struct auth_request, client_id) },
-		{ "cert_username", offsetof(struct auth_request, cert_username) },
-	};
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (strcmp(slots[i].name, name) == 0)
-			return (const char **)((char *)req + slots[i].offset);
-	return NULL;
-}
-
-static bool auth_request_valid_ip(const char *value)
-{
-	unsigned char tmp[16];
-	return inet_pton(AF_INET, value, tmp) == 1 || inet_pton(AF_INET6, value, tmp) == 1;
-}
-
-void auth_request_set_param(struct auth_request *req, const char *name, const char *value)
-{
-	if (strcmp(name, "protocol") == 0)
-		name = "service";   /* Dovecot 2.4's name */
-	const char **slot = auth_request_param_slot(req, name);
-	if (slot != NULL) {
-		/* Unparsable addresses are ignored (Exim sends lip=NULL). */
-		if ((strcmp(name, "lip") == 0 || strcmp(name, "rip") == 0 ||
-		     strncmp(name, "real_", 5) == 0) && strstr(name, "port") == NULL &&
-		    !auth_request_valid_ip(value))
-			return;
-		*slot = pool_strdup(req->pool, value);
-		return;
-	}
-	if (strcmp(name, "secured") == 0)
-		req->secured = pool_strdup(req->pool, strcmp(value, "tls") == 0 ? "tls" : "");
-	else if (strcmp(name, "valid-client-cert") == 0)
-		req->valid_client_cert = true;
-	else if (strcmp(name, "no-penalty") == 0)
-		req->no_penalty = true;
-	else if (strcmp(name, "final-resp-ok") == 0)
-		req->final_resp_ok = true;
-	else if (strcmp(name, "debug") == 0)
-		req->debug = true;
-	else if (strcmp(name, "nologin") == 0)
-		req->client_nologin = true;
-}
-
 /* Runs steps 3-6 of spec 7.2 on a name and stores the result in req->user.
  * Returns 1, or 0 if the name is rejected (logged). */
 static int auth_request_normalize_user(struct auth_request *req, const uint8_t *name,

@@ -13,6 +13,7 @@
 #include "authd/event.h"
 #include "authd/fields.h"
 #include "authd/hashpool.h"
+#include "authd/penalty.h"
 #include "authd/vars.h"
 #include "common/scheme.h"
 #include "mechanisms/mech.h"
@@ -76,6 +77,7 @@ struct auth_request {
 	const char *secured;             /* NULL, "" (trusted) or "tls" */
 	bool valid_client_cert, no_penalty, final_resp_ok, debug;
 	bool client_nologin;             /* AUTH carried `nologin` (Postfix, Exim) */
+	struct penalty_addr rip_addr;    /* rip parsed once for the penalty table */
 	uint32_t client_pid;
 
 	/* mechanism */
@@ -143,8 +145,18 @@ void auth_request_ref(struct auth_request *req);
 void auth_request_unref(struct auth_request **req);
 
 /* Applies one request parameter (AUTH/USER/PASS field "name=value" or a bare
- * word). Unknown names are ignored. */
+ * word; a bare word has an empty value) (request_params.c). Unknown names,
+ * values containing NUL and unparsable addresses (lip=NULL from Exim) are
+ * ignored. Values are copied into the request's pool. */
+void auth_request_set_param_n(struct auth_request *req, const uint8_t *name, size_t name_len,
+			      const uint8_t *value, size_t value_len);
+/* The same for NUL-terminated name and value. */
 void auth_request_set_param(struct auth_request *req, const char *name, const char *value);
+/* Applies the protocol fields f[from..n) (lengths l, already unescaped;
+ * "resp=" is left to the AUTH parser). Returns true if service= (or
+ * protocol=) was among them. */
+bool auth_request_set_param_fields(struct auth_request *req, uint8_t *const *f,
+				   const size_t *l, size_t from, size_t n);
 
 /* Starts the mechanism with the initial response (absent = none). */
 void auth_request_mech_start(struct auth_request *req, const uint8_t *in, size_t len,

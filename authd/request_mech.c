@@ -87,7 +87,7 @@ void auth_request_mech_start(struct auth_request *req, const uint8_t *in, size_t
 		req->mreq.cert_username = req->cert_username;
 	req->timer.fn = auth_request_abort_timeout;
 	uint64_t wait = req->no_penalty ? 0 :
-			penalty_delay_ms(req->auth->penalty, req->rip, event_now_ms(req->auth->loop));
+			penalty_delay_ms(req->auth->penalty, &req->rip_addr, event_now_ms(req->auth->loop));
 	if (wait == 0) {
 		auth_request_mech_step(req, in, len, absent);
 		return;
@@ -108,11 +108,11 @@ static void auth_request_penalty_update(struct auth_request *req)
 		return;
 	struct penalty *p = req->auth->penalty;
 	if (req->outcome == AUTH_OUTCOME_OK) {
-		penalty_success(p, req->rip);
+		penalty_success(p, &req->rip_addr);
 	} else if (req->outcome == AUTH_OUTCOME_FAIL || req->outcome == AUTH_OUTCOME_DISABLED) {
 		uint64_t sum = penalty_checksum(p, req->user != NULL ? req->user : "",
 						req->mreq.password, req->mreq.password_len);
-		penalty_failure(p, req->rip, sum, event_now_ms(req->auth->loop));
+		penalty_failure(p, &req->rip_addr, sum, event_now_ms(req->auth->loop));
 	}
 }
 

@@ -55,6 +55,17 @@ int buf_append_str(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
+int buf_append_uint(struct buf *b, uint64_t v)
+{
+	char digits[20];   /* UINT64_MAX has 20 */
+	size_t i = sizeof(digits);
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_append(b, digits + i, sizeof(digits) - i);
+}
+
 int buf_append_byte(struct buf *b, uint8_t c)
 {
 	return buf_append(b, &c, 1);

@@ -28,6 +28,8 @@ struct buf {
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_byte(struct buf *b, uint8_t c);
+/* Appends v in decimal (no printf on the reply path); 0 or -1 as buf_append. */
+int buf_append_uint(struct buf *b, uint64_t v);
 /* printf-style append; returns 0 or -1 as buf_append. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -48,8 +48,12 @@ static uint8_t tab_unescape_code(uint8_t c)
 
 size_t tab_unescape_inplace(uint8_t *p, size_t len)
 {
-	size_t w = 0;
-	for (size_t r = 0; r < len; r++) {
+	/* Most fields carry no escape: nothing to move. */
+	const uint8_t *esc = len > 0 ? memchr(p, 0x01, len) : NULL;
+	if (esc == NULL)
+		return len;
+	size_t w = (size_t)(esc - p);
+	for (size_t r = w; r < len; r++) {
 		if (p[r] != 0x01) {
 			p[w++] = p[r];
 		} else if (r + 1 < len) {

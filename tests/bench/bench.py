@@ -61,6 +61,9 @@ SMALL_GROUPS = [('plain', 'PLAIN'), ('ssha', 'SSHA256'), ('sha512c', 'SHA512-CRY
 SMALL_USERS = 1000
 BIG_USERS = 1000000
 IDLE_CONNS = 10000
+POSTFIX_CELL = 'PLAIN {PLAIN} 1k 16x8 Postfix-style'
+POSTFIX_BASE = 'PLAIN {PLAIN} 1k 16x8'
+POSTFIX_RIPS = 10000     # distinct client addresses of the Postfix-style cell
 REPEATS = 2              # full run: each cell twice, the best kept
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PAGE = os.sysconf('SC_PAGE_SIZE')
@@ -126,6 +129,9 @@ def _cells():
     cells.append(Cell('PLAIN {PLAIN} 1k 16x8 10% wrong',
                       ['-k', 'auth', '-m', 'PLAIN', '-u', 'plain', '-c', '16', '-d', '8',
                        '-W', '10'], ceiling='echo-auth', quick=True))
+    cells.append(Cell(POSTFIX_CELL,
+                      ['-k', 'auth', '-m', 'PLAIN', '-u', 'plain', '-c', '16', '-d', '8',
+                       '-R', str(POSTFIX_RIPS)], ceiling='echo-auth', quick=True))
     cells.append(Cell('PLAIN {PLAIN} 1M 16x8',
                       ['-k', 'auth', '-m', 'PLAIN', '-u', 'big', '-n', str(BIG_USERS),
                        '-c', '16', '-d', '8'], instance='big', ceiling='echo-auth', quick=True))
@@ -236,6 +242,15 @@ class Bench:
         else:
             self.results['errors'].append('dovecot not installed: no comparison')
         self.echo_proc = None
+
+    def wanted(self, phase):
+        """Whether a phase runs: 'small' and 'big' (the cells of that
+        instance; 'big' also measures startup, RSS and reload with 1M
+        users) when --only selects one of their cells, 'idle' (memory per
+        connection) when --only is not given or matches 'idle'."""
+        if phase == 'idle':
+            return self.opts.only is None or re.search(self.opts.only, 'idle') is not None
+        return any(c.instance == phase for c in self.cells)
 
     def tool(self, name):
         return os.path.join(self.bindir, name)
@@ -465,13 +480,16 @@ class Bench:
         extra = {k: self.results['extra'].setdefault(k, {}) for k in self.kinds}
         self.start_echo()
         try:
-            self.run_servers(lambda k: self.start(k, self.small, 'small'), 'small')
-            self.run_servers(lambda k: self.start_big(k, extra[k]), 'big',
-                             after=lambda k, srv: self.reload(k, srv, extra[k]))
+            if self.wanted('small'):
+                self.run_servers(lambda k: self.start(k, self.small, 'small'), 'small')
+            if self.wanted('big'):
+                self.run_servers(lambda k: self.start_big(k, extra[k]), 'big',
+                                 after=lambda k, srv: self.reload(k, srv, extra[k]))
         finally:
             self.stop_echo()
-        for kind in self.kinds:
-            self.idle_memory(kind, extra[kind])
+        if self.wanted('idle'):
+            for kind in self.kinds:
+                self.idle_memory(kind, extra[kind])
         self.results['seconds'] = time.monotonic() - t0
         return self.results
 
@@ -523,6 +541,18 @@ def table(bench):
     return '\n'.join(lines)
 
 
+def _penalty_cost(bench, a, d):
+    """The price of the per-IP penalty bookkeeping: the Postfix-style cell
+    (nologin, lip=, rip= one of POSTFIX_RIPS addresses, no no-penalty) over
+    the same cell with no-penalty, per server."""
+    cells = bench.results['cells']
+    for kind, ex in (('authd', a), ('dovecot', d)):
+        on = cells.get(POSTFIX_CELL, {}).get(kind)
+        off = cells.get(POSTFIX_BASE, {}).get(kind)
+        if on and off and 'error' not in on and 'error' not in off and off['rps'] > 0:
+            ex['penalty_rate_ratio'] = on['rps'] / off['rps']
+
+
 def extra_table(bench):
     ex = bench.results['extra']
     a, d = ex.get('authd', {}), ex.get('dovecot', {})
@@ -535,6 +565,9 @@ def extra_table(bench):
              lambda v: '%.0f ms' % v),
             ('1M file replaced: max latency of 16x1 load', 'reload_load_max_ms',
              lambda v: '%.1f ms' % v)]
+    _penalty_cost(bench, a, d)
+    rows.append(('penalty on: Postfix-style rate / no-penalty rate', 'penalty_rate_ratio',
+                 lambda v: '%.2f' % v))
     out = []
     for label, key, fmt in rows:
         av, dv = a.get(key), d.get(key)

@@ -116,6 +116,7 @@ static int usage(void)
 	fprintf(stderr, "usage: loadgen -s SOCKET [-k auth|user|echo-auth|echo-user] [-m MECH]\n"
 		"  [-u USER_PREFIX] [-p PASS_PREFIX] [-f FIRST] [-n USERS] [-c CONNS] [-d DEPTH]\n"
 		"  [-t THREADS] [-w WARMUP_S] [-T SECONDS] [-W WRONG_PCT] [-S SERVICE] [-F]\n"
+		"  [-R RIPS (Postfix-style: nologin, lip, rip= one of RIPS, penalty on)]\n"
 		"  [--idle N [--hold S]] [--probe USER PASS]\n");
 	return 1;
 }
@@ -141,6 +142,7 @@ static int parse_opt(int c, struct lg_cfg *cfg)
 	case 'I': cfg->idle = (unsigned int)strtoul(optarg, NULL, 10); return 0;
 	case 'H': cfg->hold = strtod(optarg, NULL); return 0;
 	case 'P': cfg->probe_user = optarg; return 0;
+	case 'R': cfg->postfix_rips = (unsigned int)strtoul(optarg, NULL, 10); return 0;
 	default: return -1;
 	}
 }
@@ -154,7 +156,7 @@ static int parse_args(int argc, char **argv, struct lg_cfg *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "s:k:m:u:p:f:n:c:d:t:w:T:W:S:F", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:k:m:u:p:f:n:c:d:t:w:T:W:S:FR:", longopts, NULL)) != -1) {
 		if (parse_opt(c, cfg) < 0)
 			return -1;
 	}

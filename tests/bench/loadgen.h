@@ -67,6 +67,9 @@ struct lg_cfg {
 	unsigned int wrong_pct;       /* share of requests with a wrong password */
 	double warmup, duration;      /* seconds */
 	bool final_resp_ok;
+	unsigned int postfix_rips;    /* > 0: Postfix-style AUTH (nologin, lip=,
+				       * rip= one of this many addresses, penalty
+				       * on) instead of no-penalty */
 	/* modes */
 	unsigned int idle;            /* > 0: hold this many connections */
 	double hold;                  /* idle: seconds to hold after READY */

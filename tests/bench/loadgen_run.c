@@ -86,11 +86,31 @@ static void req_fill(struct lg_thread *t, struct lg_req *r)
 		 r->user);
 }
 
-static int queue_auth(struct lg_thread *t, struct lg_conn *c, struct lg_req *r)
+/* The AUTH parameters: no-penalty (the default), or what Postfix's smtpd
+ * sends (nologin, lip=, rip=) with rip= one of cfg->postfix_rips
+ * addresses, so the server's per-IP penalty bookkeeping is on the path.
+ * rip_buf holds the rip= string; the array is valid until the next call. */
+static const char *const *auth_params(struct lg_thread *t, char *rip_buf, size_t rip_size)
 {
 	static const char *const params_final[] = { "no-penalty", "final-resp-ok", NULL };
 	static const char *const params[] = { "no-penalty", NULL };
+	static __thread const char *postfix[4];
+	const struct lg_cfg *cfg = t->cfg;
+	if (cfg->postfix_rips == 0)
+		return cfg->final_resp_ok ? params_final : params;
+	uint32_t ip = lg_rand(t) % cfg->postfix_rips;
+	snprintf(rip_buf, rip_size, "rip=10.%u.%u.%u", (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+	postfix[0] = "nologin";
+	postfix[1] = "lip=127.0.0.1";
+	postfix[2] = rip_buf;
+	postfix[3] = NULL;
+	return postfix;
+}
+
+static int queue_auth(struct lg_thread *t, struct lg_conn *c, struct lg_req *r)
+{
 	struct buf initial = BUF_INIT(LG_CHALLENGE_MAX);
+	char rip[32];
 	bool has_initial;
 	const char *error;
 	int ret = -1;
@@ -98,7 +118,7 @@ static int queue_auth(struct lg_thread *t, struct lg_conn *c, struct lg_req *r)
 	if (lg_mech_initial(t->mech, r, &initial, &has_initial) == 0) {
 		struct authc_auth_request ar = {
 			.mech = t->cfg->mech_name, .service = t->cfg->service,
-			.params = t->cfg->final_resp_ok ? params_final : params,
+			.params = auth_params(t, rip, sizeof(rip)),
 			.has_initial_response = has_initial,
 			.initial_response = initial.data, .initial_response_len = initial.len,
 		};

@@ -256,6 +256,29 @@ static void test_printf_appends(void **state)
 	buf_free(&b);
 }
 
+static void test_append_uint(void **state)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} cases[] = {
+		{ 0, "0" }, { 7, "7" }, { 10, "10" }, { 4294967295u, "4294967295" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT(64);
+		assert_int_equal(buf_append_str(&b, "id="), 0);
+		assert_int_equal(buf_append_uint(&b, cases[i].v), 0);
+		assert_string_equal(buf_cstr(&b) + 3, cases[i].want);
+		buf_free(&b);
+	}
+	struct buf small = BUF_INIT(3);
+	assert_int_equal(buf_append_uint(&small, 1234), -1);
+	assert_int_equal(small.len, 0);
+	buf_free(&small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_printf_appends),
+		cmocka_unit_test(test_append_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
