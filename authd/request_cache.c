@@ -110,6 +110,25 @@ bool auth_request_cache_verify_hit(struct auth_request *req, enum passdb_result 
 	}
 }
 
+bool auth_request_cache_fallback(struct auth_request *req)
+{
+	struct auth_cache_key key;
+	struct auth_cache_hit hit;
+	if (!request_cache_key(req, &key))
+		return false;
+	struct auth_cache_state state = { 0 };
+	if (auth_cache_lookup(req->auth->cache, &key, &state, req->mreq.password,
+			      req->mreq.password_len, true, event_now_ms(req->auth->loop),
+			      &hit) != AUTH_CACHE_HIT_OK)
+		return false;
+	auth_request_log(req, LOG_LEVEL_INFO, req->passdb->driver->name,
+			 "Falling back to the %scached success after an internal failure",
+			 hit.expired ? "expired " : "");
+	request_cache_fields_decode(req, hit.fields, hit.fields_len);
+	req->cache_hit = true;
+	return true;
+}
+
 void auth_request_cache_verify_result(struct auth_request *req, enum passdb_result result)
 {
 	struct auth_cache_key key;

@@ -9,7 +9,10 @@
  *     "unknown user" answers without asking it, within auth_cache_ttl /
  *     auth_cache_negative_ttl.
  * A password that doesn't match a cached entry always goes to the passdb.
- * Lookups without a password (credentials, PASS, USER) are not cached. */
+ * Lookups without a password (credentials, PASS, USER) are not cached.
+ * When the passdb fails internally (LDAP down, PAM broken), a success
+ * cached for this user and password is used even after auth_cache_ttl,
+ * as Dovecot does: an outage does not lock out users who logged in lately. */
 #ifndef AUTHD_REQUEST_CACHE_H
 #define AUTHD_REQUEST_CACHE_H
 
@@ -29,5 +32,9 @@ void auth_request_cache_stored_success(struct auth_request *req, const char *sto
 bool auth_request_cache_verify_hit(struct auth_request *req, enum passdb_result *result_r);
 /* Remembers the verifying passdb's answer (OK or USER_UNKNOWN). */
 void auth_request_cache_verify_result(struct auth_request *req, enum passdb_result result);
+
+/* After a passdb internal failure: true when a cached success (expired or
+ * not) matches this user and password; its extra fields are restored. */
+bool auth_request_cache_fallback(struct auth_request *req);
 
 #endif

@@ -337,10 +337,14 @@ void auth_request_passdb_done(struct auth_request *req, enum passdb_result resul
 	}
 	if (stored_password != NULL)
 		req->stored_password = pool_strdup(req->pool, stored_password);
-	if (result == PASSDB_RESULT_OK)
+	if (result == PASSDB_RESULT_OK) {
 		auth_request_passdb_found(req);
-	else
+	} else if (result == PASSDB_RESULT_INTERNAL_FAILURE && auth_request_cache_fallback(req)) {
+		auth_request_apply_passdb_templates(req, req->passdb->set->override_fields);
+		auth_request_passdb_result(req, PASSDB_RESULT_OK);
+	} else {
 		auth_request_passdb_result(req, result);
+	}
 	auth_request_unref(&req);
 }
 
@@ -356,8 +360,11 @@ void auth_request_passdb_verified(struct auth_request *req, enum passdb_result r
 		auth_request_unref(&req);
 		return;
 	}
-	if (!req->cache_hit &&
-	    (result == PASSDB_RESULT_OK || result == PASSDB_RESULT_USER_UNKNOWN))
+	if (result == PASSDB_RESULT_INTERNAL_FAILURE && !req->cache_hit &&
+	    auth_request_cache_fallback(req))
+		result = PASSDB_RESULT_OK;
+	else if (!req->cache_hit &&
+		 (result == PASSDB_RESULT_OK || result == PASSDB_RESULT_USER_UNKNOWN))
 		auth_request_cache_verify_result(req, result);
 	if (result == PASSDB_RESULT_OK)
 		auth_request_apply_passdb_templates(req, req->passdb->set->override_fields);
