@@ -25,6 +25,7 @@ void ldap_queue_append(struct ldap_queue *q, struct ldap_req *req)
 	else
 		q->head = req;
 	q->tail = req;
+	q->count++;
 }
 
 void ldap_queue_prepend(struct ldap_queue *q, struct ldap_req *req)
@@ -36,6 +37,7 @@ void ldap_queue_prepend(struct ldap_queue *q, struct ldap_req *req)
 	else
 		q->tail = req;
 	q->head = req;
+	q->count++;
 }
 
 void ldap_queue_remove(struct ldap_queue *q, struct ldap_req *req)
@@ -49,6 +51,7 @@ void ldap_queue_remove(struct ldap_queue *q, struct ldap_req *req)
 	else
 		q->tail = req->prev;
 	req->prev = req->next = NULL;
+	q->count--;
 }
 
 static enum ldap_conn_kind ldap_req_conn_kind(const struct ldap_req *req)
@@ -166,15 +169,33 @@ void ldap_db_iter_resume(struct ldap_req *req)
 
 /* --- dispatch --- */
 
+/* Opens DOWN connections of kind while the queue holds more than the
+ * connections being set up (coming) will take. */
+static void ldap_db_open_more(struct ldap_db *db, enum ldap_conn_kind kind, unsigned int coming)
+{
+	struct ldap_queue *q = &db->queue[kind];
+	unsigned int per_conn = kind == LDAP_CONN_BIND ? 1 : LDAP_DB_PIPELINE;
+	for (unsigned int i = 0; i < db->conn_count[kind] && q->head != NULL; i++) {
+		struct ldap_conn *conn = &db->conns[kind][i];
+		if (conn->state != LDAP_CS_DOWN)
+			continue;
+		if ((uint64_t)coming * per_conn >= q->count)
+			return;
+		coming++;
+		ldap_conn_connect(conn);   /* may become READY and kick at once */
+	}
+}
+
 void ldap_db_kick(struct ldap_db *db, enum ldap_conn_kind kind)
 {
 	if (db->closing)
 		return;
 	struct ldap_queue *q = &db->queue[kind];
+	unsigned int coming = 0;
 	for (unsigned int i = 0; i < db->conn_count[kind] && q->head != NULL; i++) {
 		struct ldap_conn *conn = &db->conns[kind][i];
-		if (conn->state == LDAP_CS_DOWN) {
-			ldap_conn_connect(conn);
+		if (conn->state != LDAP_CS_READY) {
+			coming += ldap_conn_alive(conn) ? 1u : 0u;
 			continue;
 		}
 		while (q->head != NULL && ldap_conn_can_send(conn)) {
@@ -185,6 +206,31 @@ void ldap_db_kick(struct ldap_db *db, enum ldap_conn_kind kind)
 				break;
 		}
 	}
+	/* connections are opened as the load needs them */
+	if (q->head != NULL)
+		ldap_db_open_more(db, kind, coming);
+}
+
+/* The batched writes of every search and bind connection, at the end of
+ * the loop turn that produced them: one write() per connection per turn. */
+static void ldap_db_flush(struct event_timer *timer)
+{
+	struct ldap_db *db = timer->ctx;
+	ldap_db_enter(db);
+	for (int k = 0; k < 2; k++) {
+		for (unsigned int i = 0; i < db->conn_count[k]; i++) {
+			struct ldap_conn *conn = &db->conns[k][i];
+			if (ldap_sockbuf_has_pending(&conn->sockbuf))
+				ldap_conn_flush(conn);
+		}
+	}
+	ldap_db_leave(db);
+}
+
+void ldap_db_flush_later(struct ldap_db *db)
+{
+	if (!event_timer_pending(&db->flush_timer) && !db->closing)
+		event_timer_add(db->loop, &db->flush_timer, 0);
 }
 
 void ldap_db_conn_failed(struct ldap_db *db, enum ldap_conn_kind kind, const char *error)
@@ -217,6 +263,7 @@ static void ldap_db_free_dead(struct ldap_db *db)
 static void ldap_db_free(struct ldap_db *db)
 {
 	db->closing = true;
+	event_timer_cancel(db->loop, &db->flush_timer);
 	for (int k = 0; k < 2; k++) {
 		struct ldap_req *req;
 		while ((req = db->queue[k].head) != NULL)
@@ -325,6 +372,7 @@ static struct ldap_db *ldap_db_create(const char *path, const unsigned int count
 	db->pool = pool;
 	db->loop = loop;
 	db->refcount = 1;
+	db->flush_timer = (struct event_timer){ .fn = ldap_db_flush, .ctx = db };
 	const char *error = NULL;
 	if (ldap_conf_read(pool, path, ldap_conf_log_warning, NULL, &db->conf, &error) < 0) {
 		snprintf(ldap_db_errbuf, sizeof(ldap_db_errbuf), "%s", error);

@@ -3,12 +3,16 @@
  *
  * One struct ldap_db per .conf.ext path (and equal contents): passdb and
  * userdb blocks naming the same file share it, as in Dovecot. It owns
- *  - a pool of search connections (default LDAP_DB_SEARCH_CONNS), bound
- *    as the service DN (dn/dnpass, SASL, or anonymous), each with up to
- *    LDAP_DB_PIPELINE searches in flight;
- *  - a pool of bind connections (default LDAP_DB_BIND_CONNS) for auth_bind
- *    user binds, one bind in flight each (RFC 4511 4.2.1), so binds never
- *    serialise searches and no service rebind is ever needed;
+ *  - a pool of search connections (at most LDAP_DB_SEARCH_CONNS by
+ *    default), bound as the service DN (dn/dnpass, SASL, or anonymous),
+ *    each with up to LDAP_DB_PIPELINE searches in flight;
+ *  - a pool of bind connections (at most LDAP_DB_BIND_CONNS by default) for
+ *    auth_bind user binds, one bind in flight each (RFC 4511 4.2.1), so
+ *    binds never serialise searches and no service rebind is ever needed;
+ *  - connections of a pool are opened as its queue needs them (one more
+ *    while the queue holds more than the ones being set up will take);
+ *  - on each connection, replies read in blocks and requests written once
+ *    per event-loop turn (db_ldap_sockbuf.h);
  *  - one private connection per LIST iteration, read only while its
  *    consumer keeps up, so iteration streams with TCP back-pressure.
  * Requests wait in a per-kind FIFO while no connection can take them.
@@ -53,10 +57,18 @@ struct pool;
 struct ldap_db;
 struct ldap_conn;
 
-#define LDAP_DB_SEARCH_CONNS 2u
-#define LDAP_DB_BIND_CONNS 4u
+/* Defaults, measured against slapd 2.5 on 2 CPUs (tests/bench/README.md).
+ * Searches: slapd defers (queues, and logs at any loglevel) a request that
+ * arrives while threads/2 of the same connection's are executing (8 with
+ * its default 16 threads), and it serves many requests spread over several
+ * connections with less CPU per request than the same number on one: up
+ * to LDAP_DB_SEARCH_CONNS connections of LDAP_DB_PIPELINE, opened as the
+ * queue needs them. Binds cannot be pipelined (RFC 4511 4.2.1): their
+ * concurrency is the number of bind connections. */
+#define LDAP_DB_SEARCH_CONNS 16u
+#define LDAP_DB_BIND_CONNS 16u
 #define LDAP_DB_CONNS_MAX 64u
-#define LDAP_DB_PIPELINE 16u
+#define LDAP_DB_PIPELINE 8u
 #define LDAP_DB_REQUEST_TIMEOUT_MS 5000u
 #define LDAP_DB_CONNECT_TIMEOUT_MS 3000u
 #define LDAP_DB_ITER_IDLE_TIMEOUT_MS 30000u

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,7 @@ void ldap_conn_close(struct ldap_conn *conn)
 		event_io_remove(loop, &conn->io);
 	conn->io_added = false;
 	event_timer_cancel(loop, &conn->timer);
+	ldap_sockbuf_reset(&conn->sockbuf);   /* the unbind goes straight out */
 	if (conn->ld != NULL)
 		ldap_unbind_ext(conn->ld, NULL, NULL);   /* closes the fd */
 	else if (conn->fd >= 0)
@@ -152,6 +155,8 @@ static void ldap_conn_ready(struct ldap_conn *conn)
 	conn->last_reply_ms = event_now_ms(conn->db->loop);
 	event_timer_cancel(conn->db->loop, &conn->timer);
 	if (conn->kind != LDAP_CONN_ITER) {
+		/* set-up is over (TLS and SASL binds write synchronously) */
+		ldap_sockbuf_set_batching(&conn->sockbuf, true);
 		ldap_db_kick(conn->db, conn->kind);
 		return;
 	}
@@ -288,6 +293,10 @@ static void ldap_conn_connected(struct ldap_conn *conn)
 		ldap_conn_next_uri(conn, "Setting LDAP options failed (TLS files readable?)");
 		return;
 	}
+	if (ldap_sockbuf_install(&conn->sockbuf, conn->ld) < 0) {
+		ldap_conn_next_uri(conn, "Setting up the LDAP socket buffer failed");
+		return;
+	}
 	ldap_conn_set_io(conn, EPOLLIN);
 	if (strncasecmp(uri, "ldaps:", 6) == 0 && (rc = ldap_install_tls(conn->ld)) != LDAP_SUCCESS) {
 		ldap_conn_next_uri(conn, ldap_errf("TLS handshake failed: %s",
@@ -360,6 +369,10 @@ static int ldap_conn_open_socket(struct ldap_conn *conn, const char *uri, const 
 			*error_r = strerror(errno);
 			continue;
 		}
+		/* as libldap does on the sockets it opens: requests are
+		 * already batched per loop turn, never hold them back */
+		int one = 1;
+		(void)setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(conn->fd, a->ai_addr, a->ai_addrlen) == 0)
 			ret = 1;
 		else if (errno == EINPROGRESS)
@@ -446,17 +459,41 @@ static void ldap_conn_timer(struct event_timer *timer)
 	ldap_db_leave(db);
 }
 
+void ldap_conn_flush(struct ldap_conn *conn)
+{
+	int ret = ldap_sockbuf_flush(&conn->sockbuf);
+	if (ret < 0) {
+		ldap_conn_fail(conn, ldap_errf("Connection lost to LDAP server (write: %s), "
+					       "reconnecting", strerror(errno)));
+		return;
+	}
+	/* full socket: the rest when it is writable again */
+	uint32_t want = ret == 0 ? EPOLLIN | EPOLLOUT : EPOLLIN;
+	if (conn->io_added && !conn->paused && conn->io.events != want)
+		ldap_conn_set_io(conn, want);
+}
+
 static void ldap_conn_io(struct event_io *io, uint32_t events)
 {
 	struct ldap_conn *conn = io->ctx;
 	struct ldap_db *db = conn->db;
-	(void)events;
 	ldap_db_enter(db);
-	if (conn->state == LDAP_CS_CONNECTING)
+	if (conn->state == LDAP_CS_CONNECTING) {
 		ldap_conn_connect_done(conn);
-	else
-		ldap_conn_drain(conn);
+	} else {
+		unsigned int generation = conn->generation;
+		if ((events & EPOLLOUT) != 0)
+			ldap_conn_flush(conn);
+		if (conn->generation == generation && (events & ~(uint32_t)EPOLLOUT) != 0)
+			ldap_conn_drain(conn);
+	}
 	ldap_db_leave(db);
+}
+
+static void ldap_conn_write_pending(void *ctx)
+{
+	struct ldap_conn *conn = ctx;
+	ldap_db_flush_later(conn->db);
 }
 
 void ldap_conn_init(struct ldap_conn *conn, struct ldap_db *db, enum ldap_conn_kind kind)
@@ -465,6 +502,7 @@ void ldap_conn_init(struct ldap_conn *conn, struct ldap_db *db, enum ldap_conn_k
 		.db = db, .kind = kind, .state = LDAP_CS_DOWN, .fd = -1, .setup_msgid = -1,
 		.io = { .fd = -1, .fn = ldap_conn_io, .ctx = conn },
 		.timer = { .fn = ldap_conn_timer, .ctx = conn },
+		.sockbuf = { .pending = ldap_conn_write_pending, .ctx = conn },
 	};
 }
 

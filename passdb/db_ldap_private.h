@@ -4,6 +4,7 @@
 #define PASSDB_DB_LDAP_PRIVATE_H
 
 #include "passdb/db_ldap.h"
+#include "passdb/db_ldap_sockbuf.h"
 
 #include <ldap.h>
 #include <openldap.h>
@@ -23,6 +24,7 @@ enum ldap_conn_state {
 
 struct ldap_queue {
 	struct ldap_req *head, *tail;
+	unsigned int count;
 };
 
 struct ldap_conn {
@@ -44,6 +46,7 @@ struct ldap_conn {
 	struct ldap_req *iter_req;   /* ITER: its one request */
 	struct ldap_conn *dead_next; /* ITER: waiting to be freed */
 	int proto;                   /* LDAP_PROTO_TCP / LDAP_PROTO_IPC */
+	struct ldap_sockbuf sockbuf; /* buffered reads, batched writes (READY) */
 };
 
 struct ldap_db {
@@ -57,6 +60,7 @@ struct ldap_db {
 	struct ldap_queue queue[2];
 	unsigned int busy;           /* nested calls into this module */
 	struct ldap_conn *dead;      /* closed ITER connections to free */
+	struct event_timer flush_timer;   /* 0 ms: sends batched writes */
 	bool closing;
 };
 
@@ -66,14 +70,16 @@ void ldap_queue_prepend(struct ldap_queue *q, struct ldap_req *req);
 void ldap_queue_remove(struct ldap_queue *q, struct ldap_req *req);
 /* Ends req (must be IDLE/unlinked by the caller? no: unlinks it). */
 void ldap_req_finish(struct ldap_req *req, int result, const char *error);
-/* Sends queued requests of kind to connections that can take them,
- * connecting where needed. */
+/* Sends queued requests of kind to connections that can take them, and
+ * opens as many more connections as the rest of the queue would fill. */
 void ldap_db_kick(struct ldap_db *db, enum ldap_conn_kind kind);
 /* A connection of kind failed to come up: fails the queue when nothing
  * else of that kind is up or coming up. */
 void ldap_db_conn_failed(struct ldap_db *db, enum ldap_conn_kind kind, const char *error);
 void ldap_db_enter(struct ldap_db *db);
 void ldap_db_leave(struct ldap_db *db);
+/* Schedules the flush of batched writes for the end of this loop turn. */
+void ldap_db_flush_later(struct ldap_db *db);
 
 /* db_ldap_conn.c */
 void ldap_conn_init(struct ldap_conn *conn, struct ldap_db *db, enum ldap_conn_kind kind);
@@ -93,6 +99,9 @@ void ldap_conn_req_timeout(struct ldap_conn *conn, struct ldap_req *req);
 void ldap_conn_iter_resume(struct ldap_conn *conn);
 /* The connection broke before it was READY: next URI or back off. */
 void ldap_conn_setup_error(struct ldap_conn *conn, const char *error);
+/* Sends conn's batched writes (on EPOLLOUT again if the socket is full);
+ * a write error fails the connection. */
+void ldap_conn_flush(struct ldap_conn *conn);
 /* ITER: stop reading until ldap_conn_iter_resume(). */
 void ldap_conn_pause(struct ldap_conn *conn);
 /* A reply to the StartTLS or service bind of the setup (msg is freed). */

@@ -76,7 +76,7 @@ void ldap_conn_fail(struct ldap_conn *conn, const char *error)
 		return;
 	}
 	struct ldap_queue sent = conn->inflight;
-	conn->inflight = (struct ldap_queue){ NULL, NULL };
+	conn->inflight = (struct ldap_queue){ NULL, NULL, 0 };
 	conn->inflight_count = 0;
 	ldap_conn_close(conn);
 	/* Back to the queue's head in their order, unless they already got
@@ -223,11 +223,28 @@ static void ldap_result_dispatch(struct ldap_conn *conn, LDAPMessage *msg)
 	}
 }
 
+/* Whether ldap_result() has something to work on: bytes libldap can
+ * parse without touching the socket, or what one read() (while *may_read)
+ * brings; an end of stream or error counts too (ldap_result() reports
+ * it). So a drain costs one read() per block of replies and no poll(). */
+static bool ldap_conn_have_input(struct ldap_conn *conn, bool *may_read)
+{
+	if (ldap_sockbuf_data_ready(conn->ld))
+		return true;
+	if (!*may_read)
+		return false;
+	enum ldap_sockbuf_fill_result ret = ldap_sockbuf_fill(&conn->sockbuf);
+	*may_read = ret == LDAP_SOCKBUF_FILL_FULL;
+	return ret != LDAP_SOCKBUF_FILL_NONE;
+}
+
 void ldap_conn_drain(struct ldap_conn *conn)
 {
 	unsigned int generation = conn->generation;
 	struct timeval zero = { 0, 0 };
-	while (conn->generation == generation && conn->ld != NULL && !conn->paused) {
+	bool may_read = true;
+	while (conn->generation == generation && conn->ld != NULL && !conn->paused &&
+	       ldap_conn_have_input(conn, &may_read)) {
 		LDAPMessage *msg = NULL;
 		int rc = ldap_result(conn->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
 		if (rc == 0)

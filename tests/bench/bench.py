@@ -26,9 +26,14 @@ What it does, in order:
   4. with 1M users: startup to the first OK, RSS, the 1M cells, and the
      file replaced under load (one user added): the time until that user
      logs in and the worst latency of a steady 16x1 load meanwhile;
-  5. memory on fresh servers: at idle and per idle auth-client and
+  5. LDAP: one private slapd (tests/lib/slapd.py, its default config) with
+     LDAP_USERS users ldap<i> / pw<i> ({SSHA}); both servers on it with
+     tests/lib/ldaptest.py's config (the fixture's ldap-pass.conf.ext:
+     password lookup, ldap-bind.conf.ext: auth_bind with a DN search),
+     auth_verbose off; slapd's CPU is reported in its own column;
+  6. memory on fresh servers: at idle and per idle auth-client and
      auth-userdb connection (10 000 of each held open);
-  6. one table, with authd/Dovecot per cell and authd against the ceiling.
+  7. one table, with authd/Dovecot per cell and authd against the ceiling.
 
 The numbers are reported, never asserted: a cell that fails (wrong reply,
 server gone) shows "ERR" with the reason below the table, and the run goes
@@ -53,7 +58,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from tests.lib.server import AuthServer, dovecot_bin  # noqa: E402
+from tests.lib.ldaptest import ldap_server_conf  # noqa: E402
+from tests.lib.server import AuthServer, ServerError, dovecot_bin  # noqa: E402
+from tests.lib.slapd import Slapd, numbered_users  # noqa: E402
 
 SMALL_GROUPS = [('plain', 'PLAIN'), ('ssha', 'SSHA256'), ('sha512c', 'SHA512-CRYPT'),
                 ('blf', 'BLF-CRYPT'), ('cram', 'CRAM-MD5'), ('digest', 'DIGEST-MD5'),
@@ -64,6 +71,7 @@ IDLE_CONNS = 10000
 POSTFIX_CELL = 'PLAIN {PLAIN} 1k 16x8 Postfix-style'
 POSTFIX_BASE = 'PLAIN {PLAIN} 1k 16x8'
 POSTFIX_RIPS = 10000     # distinct client addresses of the Postfix-style cell
+LDAP_USERS = 1000        # ldap<i> / pw<i> ({SSHA}) in the private slapd
 REPEATS = 2              # full run: each cell twice, the best kept
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PAGE = os.sysconf('SC_PAGE_SIZE')
@@ -96,9 +104,9 @@ service auth {
 # ---------------------------------------------------------------- cells
 
 class Cell:
-    """One measured configuration. args go to loadgen; instance is 'small'
-    or 'big'; ceiling names the ceiling ('echo-auth', 'echo-user',
-    'crypt:SCHEME' or None)."""
+    """One measured configuration. args go to loadgen; instance is 'small',
+    'big' or 'ldap:MODE' (run_ldap); ceiling names the ceiling ('echo-auth',
+    'echo-user', 'crypt:SCHEME' or None)."""
 
     def __init__(self, name, args, instance='small', ceiling=None, quick=False, warmup=None):
         self.name, self.args, self.instance = name, args, instance
@@ -138,11 +146,14 @@ def _cells():
     cells.append(Cell('USER 1M 16x8',
                       ['-k', 'user', '-u', 'big', '-n', str(BIG_USERS), '-c', '16', '-d', '8'],
                       instance='big', ceiling='echo-user', quick=True))
-    # ---- LDAP cells: reserved for the LDAP driver (passdb/db_ldap*.c) and
-    # tests/lib/slapd.py. When they are in, add here: 'LDAP lookup 16x8'
-    # (passdb ldap, pass_attrs with the password, on tests.lib.slapd.Slapd)
-    # and 'LDAP auth_bind 16x8' (auth_bind = yes), with an 'ldap' instance
-    # started in run_kind() from the same Slapd for both servers.
+    # ---- LDAP: both servers on one private slapd (instance 'ldap:MODE',
+    # MODE = the tests/fixtures/ldap/ldap-MODE.conf.ext both read): password
+    # lookup (search as the service DN, the {SSHA} checked by the server)
+    # and auth_bind (search for the DN, then a bind as the user: slapd checks).
+    for label, mode in (('lookup', 'pass'), ('auth_bind', 'bind')):
+        cells.append(Cell('LDAP %s 16x8' % label,
+                          ['-k', 'auth', '-m', 'PLAIN', '-u', 'ldap', '-n', str(LDAP_USERS),
+                           '-c', '16', '-d', '8'], instance='ldap:' + mode, quick=True))
     return cells
 
 
@@ -242,6 +253,7 @@ class Bench:
         else:
             self.results['errors'].append('dovecot not installed: no comparison')
         self.echo_proc = None
+        self.slapd = None
 
     def wanted(self, phase):
         """Whether a phase runs: 'small' and 'big' (the cells of that
@@ -270,18 +282,26 @@ class Bench:
                                                    p.stderr.decode(errors='replace').strip()))
         return json.loads(p.stdout.decode())
 
-    def measured(self, tree_root, fn):
+    def measured(self, tree_root, fn, side=None):
         """Runs fn() (a loadgen run); adds the CPU of tree_root's process
-        tree (% of one CPU) and the other load on the machine (CPUs)."""
+        tree (% of one CPU) and the other load on the machine (CPUs). side:
+        the pid of a backend the server uses (slapd): its CPU goes to
+        side_cpu_pct instead of other_cpus."""
         tree = _proc_tree(tree_root) if tree_root else []
+        side_tree = _proc_tree(side) if side else []
         t0, c0, m0, l0 = time.monotonic(), _cpu_ticks(tree), _machine_busy_ticks(), \
             _children_cpu_s()
+        s0 = _cpu_ticks(side_tree)
         res = fn()
         wall = time.monotonic() - t0
         server = (_cpu_ticks(_proc_tree(tree_root)) - c0) / CLK_TCK if tree_root else 0.0
-        other = (_machine_busy_ticks() - m0) / CLK_TCK - server - (_children_cpu_s() - l0)
+        backend = (_cpu_ticks(side_tree) - s0) / CLK_TCK
+        other = (_machine_busy_ticks() - m0) / CLK_TCK - server - backend - \
+            (_children_cpu_s() - l0)
         res['cpu_pct'] = 100.0 * server / wall
         res['other_cpus'] = max(0.0, other / wall)
+        if side:
+            res['side_cpu_pct'] = 100.0 * backend / wall
         return res
 
     # -- setup
@@ -349,7 +369,9 @@ class Bench:
     def run_cell(self, srv, cell):
         sock = srv.path('auth-userdb' if cell.args[cell.args.index('-k') + 1] == 'user'
                         else 'auth-client')
-        res = self.measured(srv.pid, lambda: self.loadgen(sock, cell.args, warmup=cell.warmup))
+        side = self.slapd.proc.pid if cell.instance.startswith('ldap:') else None
+        res = self.measured(srv.pid, lambda: self.loadgen(sock, cell.args, warmup=cell.warmup),
+                            side=side)
         res['rss_kb'] = _rss_kb(serving_pid(srv))
         return res
 
@@ -458,6 +480,33 @@ class Bench:
         else:
             self.results['errors'].append('%s reload load: %s' % (kind, err.decode().strip()))
 
+    def start_ldap(self, kind, mode):
+        """A server on self.slapd in one LDAP mode (tests/lib/ldaptest.py's
+        config, as the LDAP tests run it), auth_verbose off."""
+        conf, files = ldap_server_conf(self.slapd, mode, mechanisms='plain', verbose=False)
+        d = os.path.join(self.work, '%s-ldap-%s' % (kind, mode))
+        os.makedirs(d, exist_ok=True)
+        srv = AuthServer(kind, conf, files=files, tmpdir=d, wait_sockets=['auth-client'])
+        srv.start()
+        return srv
+
+    def run_ldap(self):
+        """The LDAP cells: one slapd with LDAP_USERS users for every mode
+        and both servers."""
+        modes = sorted({c.instance for c in self.cells if c.instance.startswith('ldap:')})
+        if not modes:
+            return
+        self.slapd = Slapd(extra_ldif=numbered_users('ldap', LDAP_USERS))
+        try:
+            self.slapd.start()
+            for inst in modes:
+                self.run_servers(lambda k: self.start_ldap(k, inst[5:]), inst)
+        except (RuntimeError, OSError, ServerError) as e:
+            self.results['errors'].append('LDAP cells: %s' % e)
+        finally:
+            self.slapd.cleanup()
+            self.slapd = None
+
     def run_servers(self, starter, instance, after=None):
         servers = {}
         try:
@@ -485,6 +534,7 @@ class Bench:
             if self.wanted('big'):
                 self.run_servers(lambda k: self.start_big(k, extra[k]), 'big',
                                  after=lambda k, srv: self.reload(k, srv, extra[k]))
+            self.run_ldap()
         finally:
             self.stop_echo()
         if self.wanted('idle'):
@@ -518,11 +568,18 @@ def _side(r):
             '%.0f%%' % r['cpu_pct'], '%.0fM' % (r['rss_kb'] / 1024.0)]
 
 
+def _backend_cpu(a, d):
+    """slapd's CPU during the authd run | during the Dovecot run."""
+    v = ['%.0f%%' % x['side_cpu_pct'] if x is not None and 'side_cpu_pct' in x else '-'
+         for x in (a, d)]
+    return '-' if v == ['-', '-'] else '|'.join(v)
+
+
 def table(bench):
     res = bench.results
     head = ['cell', 'authd req/s', 'p50', 'p99', 'max', 'CPU', 'RSS',
             'dovecot req/s', 'p50', 'p99', 'max', 'CPU', 'RSS', 'a/d', 'ceiling', 'a/ceil',
-            'other']
+            'slapd a|d', 'other']
     rows = []
     for cell in bench.cells:
         r = res['cells'].get(cell.name, {})
@@ -533,7 +590,7 @@ def table(bench):
         frac = '%.0f%%' % (100.0 * a['rps'] / ceil) if ok(a) and ceil else '-'
         other = max([x.get('other_cpus', 0.0) for x in (a, d) if ok(x)] or [0.0])
         rows.append([cell.name] + _side(a) + _side(d) + [ratio, _fmt_rate(ceil), frac,
-                                                          '%.1f' % other])
+                                                          _backend_cpu(a, d), '%.1f' % other])
     widths = [max(len(str(x[i])) for x in [head] + rows) for i in range(len(head))]
     lines = ['  '.join(str(x[i]).ljust(widths[i]) if i == 0 else str(x[i]).rjust(widths[i])
                        for i in range(len(head))) for x in [head] + rows]
@@ -605,8 +662,9 @@ def main():
                                            bench.results['seconds']))
     print(table(bench))
     print('(a/d: authd req/s / Dovecot req/s; ceiling: echo server req/s, or libxcrypt '
-          'verifications/s on all CPUs, measured just before the cell; other: CPUs used by '
-          'other processes meanwhile)')
+          'verifications/s on all CPUs, measured just before the cell; slapd a|d: CPU of the '
+          'LDAP cells\' slapd (% of one CPU) during the authd | the Dovecot run, not counted '
+          'in CPU nor in other; other: CPUs used by other processes meanwhile)')
     print()
     print(extra_table(bench))
     for e in bench.results['errors']:

@@ -19,18 +19,19 @@ MODES = ('pass', 'bind', 'binddn')
 
 
 def ldap_server_conf(slapd, mode, mechanisms='plain login cram-md5', user_conf=None,
-                     extra='', vmail=None):
+                     extra='', vmail=None, verbose=True):
     """(config body, files) for AuthServer: passdb ldap-<mode>.conf.ext,
     userdb ldap-user.conf.ext (or user_conf text), auth_username_chars
     emptied (so escaping is what keeps the queries intact), listeners set up
     like tests.lib.peers.standard_conf (auth-client for Postfix, auth-userdb
-    for vmail when vmail=True)."""
+    for vmail when vmail=True); verbose=False turns auth_verbose off (the
+    benchmark)."""
     files = {'ldap-%s.conf.ext' % mode: slapd.conf_ext(mode),
              'ldap-user.conf.ext': user_conf if user_conf is not None else slapd.conf_ext('user')}
     conf = '''
 auth_mechanisms = %(mechs)s
 auth_failure_delay = 0
-auth_verbose = yes
+auth_verbose = %(verbose)s
 auth_username_chars =
 passdb {
   driver = ldap
@@ -53,7 +54,7 @@ service auth {
   }
 }
 %(extra)s
-''' % dict(mechs=mechanisms, mode=mode, extra=extra,
+''' % dict(mechs=mechanisms, mode=mode, extra=extra, verbose='yes' if verbose else 'no',
            userdb_mode='0600' if vmail else '0666', userdb_user='vmail' if vmail else '')
     if not vmail:
         conf = conf.replace('    user = \n', '')

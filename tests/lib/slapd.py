@@ -4,6 +4,7 @@
         conf = ldap.conf_ext('pass')      # ldap-pass.conf.ext text, our port
         ldap.stop(); ldap.start()         # same port and database
         ldap.pause(); ldap.resume()       # SIGSTOP / SIGCONT
+    Slapd(extra_ldif=numbered_users('ldap', 1000))   # + ldap<i> / pw<i>
 
 Its own slapd.conf (shared/spec/fixtures/ldap-fixture-slapd.conf with the
 paths moved into a temporary directory), mdb backend, listening on a free
@@ -46,6 +47,17 @@ def ssha(password, salt=b'authdsal'):
     """{SSHA} value as slappasswd makes it."""
     digest = hashlib.sha1(password.encode() + salt).digest()
     return '{SSHA}' + base64.b64encode(digest + salt).decode()
+
+
+def numbered_users(prefix, count, first_number=100000):
+    """LDIF of count users <prefix><i> (i = 0..count-1) with password pw<i>
+    as {SSHA} (a salt of their own), the naming of tests/bench/loadgen."""
+    out = []
+    for i in range(count):
+        uid = '%s%d' % (prefix, i)
+        salt = hashlib.sha1(uid.encode()).digest()[:8]
+        out.append(_user(uid, 'uid=' + uid, first_number + i, ssha('pw%d' % i, salt)))
+    return '\n'.join(out)
 
 
 def _attr(name, value):
