@@ -145,7 +145,7 @@ static const char *passwd_file_expand_path(const struct passwd_file_args *args,
 }
 
 int passwd_file_args_lookup(const struct passwd_file_args *args, struct auth_request *req,
-			    const char *db_name, const struct passwd_entry **entry_r)
+			    const char *db_name, struct passwd_entry *entry_r)
 {
 	/* "%u", the default, is the user name itself: skip the expander. */
 	const char *key = strcmp(args->username_format, "%u") == 0 ? req->user :
@@ -167,6 +167,5 @@ int passwd_file_args_lookup(const struct passwd_file_args *args, struct auth_req
 		auth_request_log(req, LOG_LEVEL_INFO, db_name, "missing passwd file: %s", path);
 		return 0;
 	}
-	*entry_r = passwd_file_lookup(pf, key, strlen(key));
-	return *entry_r != NULL ? 1 : 0;
+	return passwd_file_lookup(pf, key, strlen(key), req->pool, entry_r);
 }

@@ -32,10 +32,12 @@ void passwd_file_args_mark_userdb(const char *path);
 void passwd_file_args_unmark_userdb(const char *path);
 void passwd_file_args_set_userdb_count(unsigned int count);
 
-/* Finds the entry of req's user. Returns 1 found (*entry_r), 0 unknown
- * user or missing file (logged), -1 internal failure (logged). db_name is
- * for log lines. */
+/* Finds the entry of req's user and decodes it into *entry_r (strings in
+ * req->pool or in the index, see passwd_file_lookup: copy what must
+ * outlive the next db_passwd_file_get()). Returns 1 found, 0 unknown user
+ * or missing file (logged), -1 internal failure (logged). db_name is for
+ * log lines. */
 int passwd_file_args_lookup(const struct passwd_file_args *args, struct auth_request *req,
-			    const char *db_name, const struct passwd_entry **entry_r);
+			    const char *db_name, struct passwd_entry *entry_r);
 
 #endif

@@ -1,18 +1,22 @@
 /* db_passwd_file_registry: the loaded passwd-files keyed by path, with
- * Dovecot's change detection (passwd-file-and-ldap.md A.6): stat at most
- * once per second per path; a changed mtime (with nanoseconds), size or
- * inode means a fresh index is built and swapped in, then the old one is
- * freed. Missing and unreadable files are not kept, so per-domain paths of
- * nonexistent domains cost nothing. Used from the event loop thread only.
+ * Dovecot's change detection (passwd-file-and-ldap.md A.6): a changed mtime
+ * (with nanoseconds), size or inode means a fresh index is built and
+ * swapped in, then the old one is freed. Dovecot stats at most once per
+ * second; we stat at most every PASSWD_FILE_STAT_INTERVAL_MS per path
+ * (timed with the coarse monotonic clock, a vDSO read), so a change is
+ * served well within a second while a busy path still costs only a few
+ * stat()s per second. Missing and unreadable files are not kept, so
+ * per-domain paths of nonexistent domains cost nothing. Used from the
+ * event loop thread only.
  *
  * A changed file of PF_BACKGROUND_MIN_SIZE bytes or more (a million users)
  * is re-read on a thread of its own while lookups go on with the old index;
  * the first lookup after the thread finished swaps the new one in. Smaller
  * files are re-read at once, so a change is visible to the very next
- * lookup. */
+ * lookup. A replaced index of PF_FREE_ASYNC_MIN bytes or more is wiped and
+ * unmapped on a thread of its own, so the loop never waits for it. */
 #include "passdb/db_passwd_file.h"
 #include "authd/log.h"
-#include "common/secret.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +38,9 @@
 #define PF_REG_BUCKETS_MIN 16u
 #define PF_BACKGROUND_MIN_SIZE (4u * 1024u * 1024u)
 #define PF_JOB_ERROR_MAX 512u
+#define PF_FREE_ASYNC_MIN (1024u * 1024u)
+#define PF_THREAD_NICE 10
+#define PF_NEVER_CHECKED (INT64_MIN / 2)   /* "long ago", without overflow */
 
 struct pf_stamp {
 	dev_t dev;
@@ -51,6 +59,8 @@ struct pf_job {
 	struct passwd_file *pf;      /* the result, NULL if it failed */
 	struct pf_stamp stamp;
 	int ret;                     /* as pf_read_file() */
+	int64_t started, took_ms;    /* pf_now_ms() at the start; read + parse time */
+	int64_t cpu_ms;              /* CPU time of the thread for it */
 	char error[PF_JOB_ERROR_MAX];
 };
 
@@ -60,7 +70,7 @@ struct pf_reg {
 	char *path;
 	struct passwd_file *pf;
 	bool userdb, single_userdb;
-	time_t checked;              /* CLOCK_MONOTONIC second of the last stat */
+	int64_t checked;             /* pf_now_ms() of the last stat */
 	struct pf_stamp stamp;
 };
 
@@ -80,11 +90,56 @@ static const char *pf_error(const char *fmt, ...)
 	return pf_errbuf;
 }
 
-static time_t pf_now(void)
+static int64_t pf_now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts a detached thread with every signal blocked (signals stay with
+ * the loop). Returns 0 or -1. */
+static int pf_thread_start(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int err = pthread_create(&tid, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err == 0 ? 0 : -1;
+}
+
+/* Clean-up work (wiping and unmapping) yields to the event loop when they
+ * share a CPU; the re-read itself runs at normal priority, as it bounds
+ * how soon a change is served. */
+static void pf_thread_lower_priority(void)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), PF_THREAD_NICE);
+}
+
+static void *pf_free_run(void *arg)
+{
+	struct passwd_file *pf = arg;
+	pf_thread_lower_priority();
+	passwd_file_free(&pf);
+	return NULL;
+}
+
+/* Frees a replaced index; a big one on a thread (wiping it takes
+ * milliseconds), a small one, or when no thread starts, at once. */
+static void pf_free_later(struct passwd_file **pf)
+{
+	if (*pf != NULL && passwd_file_memory(*pf) >= PF_FREE_ASYNC_MIN &&
+	    pf_thread_start(pf_free_run, *pf) == 0) {
+		*pf = NULL;
+		return;
+	}
+	passwd_file_free(pf);
 }
 
 static void pf_stamp_set(struct pf_stamp *s, const struct stat *st)
@@ -108,51 +163,13 @@ static void pf_log_error(void *ctx, const char *path, unsigned int line, const c
 	log_error("passwd-file %s: %s", path, message);
 }
 
-/* Reads all of fd (a regular file) into a new buffer. Returns 0 or -1. */
-static int pf_read_fd(int fd, const char *path, size_t hint, uint8_t **data_r, size_t *len_r,
-		      const char **error_r)
-{
-	size_t cap = hint + 1, len = 0;
-	uint8_t *data = malloc(cap);
-	while (data != NULL) {
-		if (len == cap) {
-			uint8_t *n = cap > PASSWD_FILE_MAX_SIZE ? NULL : malloc(cap * 2);
-			if (n != NULL)
-				memcpy(n, data, len);
-			secret_wipe(data, len);
-			free(data);
-			if ((data = n) == NULL)
-				break;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, data + len, cap - len);
-		if (r == 0 && len > PASSWD_FILE_MAX_SIZE) {
-			secret_wipe(data, len);
-			free(data);
-			break;
-		}
-		if (r == 0) {
-			*data_r = data;
-			*len_r = len;
-			return 0;
-		}
-		if (r < 0 && errno != EINTR) {
-			*error_r = pf_error("read(%s) failed: %s", path, strerror(errno));
-			secret_wipe(data, len);
-			free(data);
-			return -1;
-		}
-		len += r > 0 ? (size_t)r : 0;
-	}
-	*error_r = pf_error("%s: out of memory or larger than %u bytes", path, PASSWD_FILE_MAX_SIZE);
-	return -1;
-}
-
-/* Opens and reads path. Returns 1, 0 if it does not exist, -1 on error. */
-static int pf_read_file(const char *path, uint8_t **data_r, size_t *len_r,
-			struct pf_stamp *stamp_r, const char **error_r)
+/* Opens path and parses it with opts (streamed, never whole in memory).
+ * Returns 1 with *pf_r and *stamp_r, 0 if it does not exist, -1 on error. */
+static int pf_read_file(const char *path, const struct passwd_file_opts *opts,
+			struct passwd_file **pf_r, struct pf_stamp *stamp_r, const char **error_r)
 {
 	struct stat st, st2;
+	const char *error = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -167,7 +184,9 @@ static int pf_read_file(const char *path, uint8_t **data_r, size_t *len_r,
 		*error_r = pf_error("%s is not a regular file", path);
 	else if ((uint64_t)st.st_size > PASSWD_FILE_MAX_SIZE)
 		*error_r = pf_error("%s is larger than %u bytes", path, PASSWD_FILE_MAX_SIZE);
-	else if (pf_read_fd(fd, path, (size_t)st.st_size, data_r, len_r, error_r) == 0)
+	else if (passwd_file_read(fd, (uint64_t)st.st_size, opts, pf_r, &error) < 0)
+		*error_r = pf_error("%s: %s", path, error);
+	else
 		ret = 1;
 	if (ret == 1) {
 		pf_stamp_set(stamp_r, &st);
@@ -183,32 +202,26 @@ static int pf_read_file(const char *path, uint8_t **data_r, size_t *len_r,
 /* Builds a fresh index for r. Returns 1, 0 (file vanished) or -1. */
 static int pf_reg_load(struct pf_reg *r, bool startup, const char **error_r)
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
+	struct passwd_file *pf = NULL;
 	struct pf_stamp stamp;
-	time_t start = pf_now();
-	int ret = pf_read_file(r->path, &data, &len, &stamp, error_r);
-	if (ret <= 0)
-		return ret;
 	struct passwd_file_opts opts = {
 		.path = r->path, .userdb = r->userdb, .single_userdb = r->single_userdb,
 		.log = pf_log_error,
 	};
-	struct passwd_file *pf = passwd_file_parse(data, len, &opts);
-	secret_wipe(data, len);
-	free(data);
-	if (pf == NULL) {
-		*error_r = pf_error("%s: out of memory while parsing", r->path);
-		return -1;
-	}
-	passwd_file_free(&r->pf);   /* the old index goes after the swap */
+	int64_t start = pf_now_ms();
+	int ret = pf_read_file(r->path, &opts, &pf, &stamp, error_r);
+	if (ret <= 0)
+		return ret;
+	pf_free_later(&r->pf);   /* the old index goes after the swap */
 	r->pf = pf;
 	r->stamp = stamp;
-	unsigned int secs = (unsigned int)(pf_now() - start);
-	if (secs > (startup ? PF_STARTUP_WARN_SECS : PF_RELOAD_WARN_SECS))
-		log_warning("passwd-file %s: Reading %zu users took %u secs", r->path, passwd_file_count(pf), secs);
+	int64_t ms = pf_now_ms() - start;
+	if (ms > (startup ? PF_STARTUP_WARN_SECS : PF_RELOAD_WARN_SECS) * 1000)
+		log_warning("passwd-file %s: Reading %zu users took %u secs", r->path,
+			    passwd_file_count(pf), (unsigned int)(ms / 1000));
 	else
-		log_debug("passwd-file %s: Read %zu users in %u secs", r->path, passwd_file_count(pf), secs);
+		log_debug("passwd-file %s: Read %zu users in %u ms (%zu kB)", r->path,
+			  passwd_file_count(pf), (unsigned int)ms, passwd_file_memory(pf) / 1024);
 	return 1;
 }
 
@@ -225,25 +238,19 @@ static void pf_job_unref(struct pf_job *job)
 static void *pf_job_run(void *arg)
 {
 	struct pf_job *job = arg;
-	uint8_t *data = NULL;
-	size_t len = 0;
 	const char *error = NULL;
-	job->ret = pf_read_file(job->path, &data, &len, &job->stamp, &error);
-	if (job->ret > 0) {
-		struct passwd_file_opts opts = {
-			.path = job->path, .userdb = job->userdb,
-			.single_userdb = job->single_userdb, .log = pf_log_error,
-		};
-		job->pf = passwd_file_parse(data, len, &opts);
-		secret_wipe(data, len);
-		free(data);
-		if (job->pf == NULL) {
-			job->ret = -1;
-			error = "out of memory while parsing";
-		}
-	}
+	struct passwd_file_opts opts = {
+		.path = job->path, .userdb = job->userdb, .single_userdb = job->single_userdb,
+		.log = pf_log_error,
+	};
+	int64_t start = pf_now_ms();
+	job->ret = pf_read_file(job->path, &opts, &job->pf, &job->stamp, &error);
 	if (job->ret < 0)
 		snprintf(job->error, sizeof(job->error), "%s", error != NULL ? error : "failed");
+	job->took_ms = pf_now_ms() - start;
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	job->cpu_ms = (int64_t)cpu.tv_sec * 1000 + cpu.tv_nsec / 1000000;
 	atomic_store(&job->done, true);
 	pf_job_unref(job);
 	return NULL;
@@ -262,17 +269,8 @@ static int pf_job_start(struct pf_reg *r)
 	atomic_init(&job->done, false);
 	job->userdb = r->userdb;
 	job->single_userdb = r->single_userdb;
-	pthread_attr_t attr;
-	pthread_t tid;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);   /* signals stay with the loop */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int err = pthread_create(&tid, &attr, pf_job_run, job);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err != 0) {
+	job->started = pf_now_ms();
+	if (pf_thread_start(pf_job_run, job) < 0) {
 		free(job->path);
 		free(job);
 		return -1;
@@ -290,12 +288,14 @@ static void pf_job_collect(struct pf_reg *r)
 		return;
 	r->job = NULL;
 	if (job->ret > 0) {
-		passwd_file_free(&r->pf);
+		pf_free_later(&r->pf);
 		r->pf = job->pf;
 		job->pf = NULL;
 		r->stamp = job->stamp;
-		log_debug("passwd-file %s: Read %zu users in the background", r->path,
-			  passwd_file_count(r->pf));
+		log_info("passwd-file %s: Read %zu users in the background (%u ms, %u ms CPU, "
+			 "in use after %u ms)", r->path, passwd_file_count(r->pf),
+			 (unsigned int)job->took_ms, (unsigned int)job->cpu_ms,
+			 (unsigned int)(pf_now_ms() - job->started));
 	} else if (job->ret < 0) {
 		/* Keep serving the old contents; the next check tries again. */
 		log_error("passwd-file %s: %s", r->path, job->error);
@@ -371,7 +371,7 @@ static struct pf_reg *pf_reg_add(const char *path)
 		return NULL;
 	}
 	struct pf_reg **head = &pf_registry.buckets[pf_reg_hash(path) & (pf_registry.nbuckets - 1)];
-	r->checked = -1;
+	r->checked = PF_NEVER_CHECKED;
 	r->next = *head;
 	*head = r;
 	pf_registry.count++;
@@ -398,7 +398,7 @@ int db_passwd_file_get(const char *path, bool userdb, bool single_userdb,
 		       const struct passwd_file **pf_r, const char **error_r)
 {
 	bool reload;
-	time_t now = pf_now();
+	int64_t now = pf_now_ms();
 	struct stat st;
 	struct pf_stamp stamp;
 	struct pf_reg *r = pf_reg_get(path, userdb, single_userdb, &reload);
@@ -407,7 +407,7 @@ int db_passwd_file_get(const char *path, bool userdb, bool single_userdb,
 		return -1;
 	}
 	pf_job_collect(r);
-	if (!reload && (r->checked == now || r->job != NULL)) {
+	if (!reload && (now - r->checked < PASSWD_FILE_STAT_INTERVAL_MS || r->job != NULL)) {
 		*pf_r = r->pf;
 		return 1;
 	}

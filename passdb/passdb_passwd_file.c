@@ -42,17 +42,17 @@ static void passdb_passwd_file_fields(struct auth_request *req, const struct pas
 static void passdb_passwd_file_lookup(struct passdb *db, struct auth_request *req)
 {
 	const struct passwd_file_args *args = db->ctx;
-	const struct passwd_entry *e = NULL;
+	struct passwd_entry e;
 	int ret = passwd_file_args_lookup(args, req, "passwd-file", &e);
 	if (ret <= 0) {
 		auth_request_passdb_done(req, ret < 0 ? PASSDB_RESULT_INTERNAL_FAILURE :
 					 PASSDB_RESULT_USER_UNKNOWN, NULL);
 		return;
 	}
-	/* Copy what we need before anything can reload the file. */
-	const char *password = e->password != NULL ? pool_strdup(req->pool, e->password) : NULL;
-	passdb_passwd_file_fields(req, e);
-	auth_request_passdb_done(req, PASSDB_RESULT_OK, password);
+	/* The password is already a copy in req->pool; the fields are copied
+	 * by the setters before anything can reload the file. */
+	passdb_passwd_file_fields(req, &e);
+	auth_request_passdb_done(req, PASSDB_RESULT_OK, e.password);
 }
 
 const struct passdb_driver passdb_driver_passwd_file = {

@@ -54,17 +54,17 @@ static void userdb_passwd_file_fields(struct auth_request *req, const struct pas
 static void userdb_passwd_file_lookup(struct userdb *db, struct auth_request *req)
 {
 	const struct passwd_file_args *args = db->ctx;
-	const struct passwd_entry *e = NULL;
+	struct passwd_entry e;
 	int ret = passwd_file_args_lookup(args, req, "passwd-file", &e);
 	if (ret < 0) {
 		auth_request_userdb_done(req, USERDB_RESULT_INTERNAL_FAILURE);
 		return;
 	}
-	if (ret == 0 || !e->has_userdb) {
+	if (ret == 0 || !e.has_userdb) {
 		auth_request_userdb_done(req, USERDB_RESULT_USER_UNKNOWN);
 		return;
 	}
-	userdb_passwd_file_fields(req, e);
+	userdb_passwd_file_fields(req, &e);
 	auth_request_userdb_done(req, USERDB_RESULT_OK);
 }
 
@@ -90,9 +90,9 @@ static struct userdb_iter *userdb_passwd_file_iterate_init(struct userdb *db, co
 	return it;
 }
 
-/* Each step re-fetches the file (a cheap stat at most once a second): when
- * it was reloaded meanwhile, iteration continues at the same position of
- * the new contents. */
+/* Each step re-fetches the file (a cheap stat at most every
+ * PASSWD_FILE_STAT_INTERVAL_MS): when it was reloaded meanwhile, iteration
+ * continues at the same position of the new contents. */
 static int userdb_passwd_file_iterate_next(struct userdb_iter *it, const char **user_r)
 {
 	const struct passwd_file *pf;
@@ -100,10 +100,12 @@ static int userdb_passwd_file_iterate_next(struct userdb_iter *it, const char **
 	int ret = db_passwd_file_get(it->args->path, true, false, &pf, &error);
 	if (ret <= 0)
 		return ret;
-	if (it->pos >= passwd_file_count(pf))
+	const char *user = passwd_file_user(pf, it->pos);
+	if (user == NULL)
 		return 0;
+	it->pos++;
 	free(it->user);
-	it->user = strdup(passwd_file_entry(pf, it->pos++)->user);
+	it->user = strdup(user);
 	if (it->user == NULL)
 		return -1;
 	*user_r = it->user;

@@ -1,6 +1,7 @@
 /* Tests for passdb/db_passwd_file: the spec fixture (passwd-file-and-ldap.md
  * A.7) through passwd_file_parse, line-level rules, and the registry's
  * reload behaviour on real files. */
+#include "common/pool.h"
 #include "common/scheme.h"
 #include "passdb/db_passwd_file.h"
 
@@ -122,6 +123,40 @@ static const struct {
 	{ 28, "User wendy has invalid GID 'abc'" },
 };
 
+/* Decoded entries live in this pool and in rotating slots, so a test can
+ * hold a few lookup results at once. */
+#define LOOKUP_SLOTS 8
+static struct pool *tpool;
+
+static const struct passwd_entry *lookup(const struct passwd_file *pf, const char *user,
+					 size_t len)
+{
+	static struct passwd_entry slots[LOOKUP_SLOTS];
+	static unsigned int next;
+	struct passwd_entry *e = &slots[next++ % LOOKUP_SLOTS];
+	return passwd_file_lookup(pf, user, len, tpool, e) == 1 ? e : NULL;
+}
+
+static const struct passwd_entry *entry_at(const struct passwd_file *pf, size_t i)
+{
+	static struct passwd_entry e;
+	return passwd_file_entry(pf, i, tpool, &e) == 1 ? &e : NULL;
+}
+
+static int setup_pool(void **state)
+{
+	(void)state;
+	tpool = pool_create(0);
+	return 0;
+}
+
+static int teardown_pool(void **state)
+{
+	(void)state;
+	pool_destroy(&tpool);
+	return 0;
+}
+
 static long want_id(long want, bool gid)
 {
 	if (want != -2)
@@ -145,7 +180,7 @@ static void check_str(const char *user, const char *what, const char *got, const
 
 static void check_entry(const struct passwd_file *pf, const struct want_entry *w)
 {
-	const struct passwd_entry *e = passwd_file_lookup(pf, w->user, strlen(w->user));
+	const struct passwd_entry *e = lookup(pf, w->user, strlen(w->user));
 	if (e == NULL)
 		fail_msg("%s: got no entry", w->user);
 	check_str(w->user, "password", e->password, w->password);
@@ -188,17 +223,17 @@ static void test_fixture_userdb(void **state)
 	for (size_t i = 0; i < n; i++) {
 		check_entry(pf, &fixture_userdb[i]);
 		/* File order is kept for iteration. */
-		check_str("entry order", "user", passwd_file_entry(pf, i)->user, fixture_userdb[i].user);
+		check_str("entry order", "user", entry_at(pf, i)->user, fixture_userdb[i].user);
 	}
 	if (passwd_file_count(pf) != n)
 		fail_msg("count: got %zu, want %zu", passwd_file_count(pf), n);
-	assert_null(passwd_file_entry(pf, n));
+	assert_null(entry_at(pf, n));
 	static const char *const absent[] = { "leo", "wendy", "", "alic", "ALICE", "alice " };
 	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
-		if (passwd_file_lookup(pf, absent[i], strlen(absent[i])) != NULL)
+		if (lookup(pf, absent[i], strlen(absent[i])) != NULL)
 			fail_msg("lookup('%s'): got an entry, want none", absent[i]);
 	/* The key need not be NUL-terminated. */
-	assert_non_null(passwd_file_lookup(pf, "alice:junk", 5));
+	assert_non_null(lookup(pf, "alice:junk", 5));
 	size_t nlogs = sizeof(fixture_logs) / sizeof(fixture_logs[0]);
 	if (logs.count != nlogs)
 		fail_msg("got %zu log lines, want %zu (first: %s)", logs.count, nlogs, logs.msg[0]);
@@ -251,7 +286,7 @@ static void test_fixture_passwords(void **state)
 	struct passwd_file *pf = parse_str(fixture, sizeof(fixture) - 1, true, &logs);
 	assert_int_equal(scheme_init(), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct passwd_entry *e = passwd_file_lookup(pf, cases[i].user,
+		const struct passwd_entry *e = lookup(pf, cases[i].user,
 								 strlen(cases[i].user));
 		struct scheme_stored st;
 		const char *error = NULL;
@@ -335,7 +370,7 @@ static void test_lines(void **state)
 			passwd_file_free(&pf);
 			continue;
 		}
-		const struct passwd_entry *e = passwd_file_lookup(pf, c->user, strlen(c->user));
+		const struct passwd_entry *e = lookup(pf, c->user, strlen(c->user));
 		if (e == NULL)
 			fail_msg("'%s': no entry for '%s'", c->text, c->user);
 		check_str(c->text, "password", e->password, c->password);
@@ -359,7 +394,7 @@ static void test_long_lines(void **state)
 	struct log_capture logs;
 	struct passwd_file *pf = parse_str(text, strlen(text), false, &logs);
 	assert_int_equal(passwd_file_count(pf), 1);
-	assert_non_null(passwd_file_lookup(pf, "small", 5));
+	assert_non_null(lookup(pf, "small", 5));
 	assert_int_equal(logs.count, 1);
 	assert_non_null(strstr(logs.msg[0], "Line 1 is too long"));
 	passwd_file_free(&pf);
@@ -391,29 +426,22 @@ static void test_many_users(void **state)
 		char user[32], pw[40];
 		snprintf(user, sizeof(user), "user%d", i);
 		snprintf(pw, sizeof(pw), "{PLAIN}pw%d", i);
-		const struct passwd_entry *e = passwd_file_lookup(pf, user, strlen(user));
+		const struct passwd_entry *e = lookup(pf, user, strlen(user));
 		if (e == NULL || strcmp(e->password, pw) != 0)
 			fail_msg("%s: got %s, want %s", user, e ? e->password : "(none)", pw);
 	}
-	assert_null(passwd_file_lookup(pf, "user20000", 9));
+	assert_null(lookup(pf, "user20000", 9));
 	passwd_file_free(&pf);
 	free(text);
 }
 
-static time_t mono_sec(void)
+/* The registry stats a path at most every PASSWD_FILE_STAT_INTERVAL_MS
+ * (coarse monotonic clock, a few ms of slack). */
+static void wait_stat_interval(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* The registry stats a path at most once per (monotonic) second. */
-static void wait_next_second(void)
-{
-	time_t start = mono_sec();
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
-	while (mono_sec() == start)
-		nanosleep(&ts, NULL);
+	struct timespec ts = { .tv_sec = 0,
+			       .tv_nsec = (PASSWD_FILE_STAT_INTERVAL_MS + 20) * 1000L * 1000L };
+	nanosleep(&ts, NULL);
 }
 
 static void write_file(const char *path, const char *text, const char *mode)
@@ -436,7 +464,7 @@ static const struct passwd_file *get_ok(const char *path, bool userdb)
 
 static bool has_user(const struct passwd_file *pf, const char *user)
 {
-	return passwd_file_lookup(pf, user, strlen(user)) != NULL;
+	return lookup(pf, user, strlen(user)) != NULL;
 }
 
 static void test_registry(void **state)
@@ -450,27 +478,27 @@ static void test_registry(void **state)
 	const struct passwd_file *pf = get_ok(path, false);
 	assert_true(has_user(pf, "a"));
 	assert_false(has_user(pf, "b"));
-	assert_false(passwd_file_lookup(pf, "a", 1)->has_uid);
+	assert_false(lookup(pf, "a", 1)->has_uid);
 	assert_ptr_equal(get_ok(path, false), pf);
 
 	/* Appending: seen at the next check. */
 	write_file(path, "b:{PLAIN}2\n", "a");
-	wait_next_second();
+	wait_stat_interval();
 	pf = get_ok(path, false);
 	assert_true(has_user(pf, "b"));
 
 	/* Replacing with a same-size file (new inode). */
 	write_file(tmp, "c:{PLAIN}1:1000:1000::/home/c\nd:{PLAIN}2\n", "w");
 	assert_int_equal(rename(tmp, path), 0);
-	wait_next_second();
+	wait_stat_interval();
 	pf = get_ok(path, false);
 	assert_true(has_user(pf, "c") && has_user(pf, "d"));
 	assert_false(has_user(pf, "a"));
 
 	/* A userdb user of the same path forces one re-read with uid/gid. */
 	pf = get_ok(path, true);
-	assert_true(passwd_file_lookup(pf, "c", 1)->has_uid);
-	assert_int_equal(passwd_file_lookup(pf, "c", 1)->uid, 1000);
+	assert_true(lookup(pf, "c", 1)->has_uid);
+	assert_int_equal(lookup(pf, "c", 1)->uid, 1000);
 	assert_ptr_equal(get_ok(path, false), pf);
 
 	const struct passwd_file *none = NULL;
@@ -485,7 +513,7 @@ static void test_registry(void **state)
 
 	/* Removed: "missing passwd file" after the next check. */
 	assert_int_equal(unlink(path), 0);
-	wait_next_second();
+	wait_stat_interval();
 	assert_int_equal(db_passwd_file_get(path, false, false, &none, &error), 0);
 	write_file(path, "e:{PLAIN}1\n", "w");
 	assert_true(has_user(get_ok(path, false), "e"));
@@ -507,5 +535,5 @@ int main(void)
 		cmocka_unit_test(test_many_users),
 		cmocka_unit_test(test_registry),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup_pool, teardown_pool);
 }
