@@ -7,11 +7,11 @@
 #include "common/scheme_private.h"
 #include "common/secret.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #define SCHEME_ERROR_MAX 160u
 #define SCHEME_ERROR_NAME_MAX 40u
@@ -124,11 +124,14 @@ const char *scheme_errorf(const char *fmt, ...)
 	return scheme_errbuf;
 }
 
+static void scheme_index_prepare(void);
+
 int scheme_init(void)
 {
 	if (sodium_init() < 0)
 		return -1;
 	scheme_digest_init();
+	scheme_index_prepare();   /* also done on first lookup, for callers without init */
 	return 0;
 }
 
@@ -143,12 +146,68 @@ bool scheme_has_prefix(const uint8_t *p, size_t len, const char *prefix)
 	return true;
 }
 
+/* name (upper case, NUL-terminated) equals (p, len) ignoring ASCII case;
+ * no strlen first, it stops at the first difference. */
 static bool scheme_name_eq(const char *name, const char *p, size_t len)
 {
-	return strlen(name) == len && strncasecmp(name, p, len) == 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		if (name[i] != c || c == '\0')
+			return false;
+	}
+	return name[len] == '\0';
 }
 
-static const struct scheme *scheme_find_n(const char *p, size_t len)
+/* Every name and alias in an open-addressing hash table, built on first
+ * use: a lookup hashes the name once and usually compares one entry
+ * (request handling looks up the stored and the wanted scheme for every
+ * login). */
+#define SCHEME_INDEX_SIZE 256u   /* power of two, several times the names */
+
+static const char *scheme_index_name[SCHEME_INDEX_SIZE];
+static const struct scheme *scheme_index[SCHEME_INDEX_SIZE];
+static bool scheme_index_ok;
+static pthread_once_t scheme_index_once = PTHREAD_ONCE_INIT;
+
+/* FNV-1a over the upper-cased bytes. */
+static uint32_t scheme_name_hash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)p[i];
+		if (c >= 'a' && c <= 'z')
+			c = (uint8_t)(c - 'a' + 'A');
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static void scheme_index_add(const char *name, const struct scheme *s, size_t *count)
+{
+	size_t i = scheme_name_hash(name, strlen(name)) & (SCHEME_INDEX_SIZE - 1);
+	while (scheme_index_name[i] != NULL)
+		i = (i + 1) & (SCHEME_INDEX_SIZE - 1);
+	scheme_index_name[i] = name;
+	scheme_index[i] = s;
+	(*count)++;
+}
+
+static void scheme_index_build(void)
+{
+	size_t count = 0;
+	for (size_t k = 0; k < SCHEME_COUNT && count < SCHEME_INDEX_SIZE / 2; k++) {
+		const struct scheme *s = &scheme_table[k];
+		scheme_index_add(s->name, s, &count);
+		for (size_t a = 0; s->aliases != NULL && s->aliases[a] != NULL; a++)
+			scheme_index_add(s->aliases[a], s, &count);
+	}
+	/* too many names for the table: lookups scan scheme_table instead */
+	scheme_index_ok = count < SCHEME_INDEX_SIZE / 2;
+}
+
+static const struct scheme *scheme_find_linear(const char *p, size_t len)
 {
 	for (size_t i = 0; i < SCHEME_COUNT; i++) {
 		const struct scheme *s = &scheme_table[i];
@@ -157,6 +216,24 @@ static const struct scheme *scheme_find_n(const char *p, size_t len)
 		for (size_t a = 0; s->aliases != NULL && s->aliases[a] != NULL; a++)
 			if (scheme_name_eq(s->aliases[a], p, len))
 				return s;
+	}
+	return NULL;
+}
+
+static void scheme_index_prepare(void)
+{
+	pthread_once(&scheme_index_once, scheme_index_build);
+}
+
+static const struct scheme *scheme_find_n(const char *p, size_t len)
+{
+	scheme_index_prepare();
+	if (!scheme_index_ok)
+		return scheme_find_linear(p, len);
+	for (size_t i = scheme_name_hash(p, len) & (SCHEME_INDEX_SIZE - 1);
+	     scheme_index_name[i] != NULL; i = (i + 1) & (SCHEME_INDEX_SIZE - 1)) {
+		if (scheme_name_eq(scheme_index_name[i], p, len))
+			return scheme_index[i];
 	}
 	return NULL;
 }
@@ -239,9 +316,9 @@ int scheme_lookup_spec(const char *p, size_t len, const struct scheme **scheme_r
 	}
 	const char *enc = dot + 1;
 	size_t enc_len = len - name_len - 1;
-	if (scheme_name_eq("b64", enc, enc_len) || scheme_name_eq("base64", enc, enc_len))
+	if (scheme_name_eq("B64", enc, enc_len) || scheme_name_eq("BASE64", enc, enc_len))
 		*enc_r = SCHEME_ENC_BASE64;
-	else if (scheme_name_eq("hex", enc, enc_len))
+	else if (scheme_name_eq("HEX", enc, enc_len))
 		*enc_r = SCHEME_ENC_HEX;
 	else
 		return 0;
@@ -254,16 +331,6 @@ bool scheme_spec_valid(const char *spec)
 	enum scheme_encoding enc;
 	bool explicit_enc;
 	return scheme_lookup_spec(spec, strlen(spec), &s, &enc, &explicit_enc) == 1;
-}
-
-static bool scheme_all_hex(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-			return false;
-	}
-	return true;
 }
 
 /* Splits off the scheme part of stored. Returns 1 with the spec (name and
@@ -324,8 +391,9 @@ int scheme_parse_stored(const char *stored, size_t len, const char *default_sche
 	out->data_len = data_len;
 	size_t raw_len = out->scheme->raw_len;
 	if (!out->enc_explicit && out->enc != SCHEME_ENC_NONE && raw_len != 0) {
-		out->enc = data_len == raw_len * 2 && scheme_all_hex(out->data, data_len) ?
-			   SCHEME_ENC_HEX : SCHEME_ENC_BASE64;
+		bool hex = data_len == raw_len * 2 &&
+			   hex_is_valid((const uint8_t *)out->data, data_len);
+		out->enc = hex ? SCHEME_ENC_HEX : SCHEME_ENC_BASE64;
 	}
 	return 1;
 }
@@ -335,37 +403,43 @@ bool scheme_is_expensive(const struct scheme_stored *stored)
 	return stored->scheme->expensive;
 }
 
-int scheme_decode(const struct scheme_stored *stored, struct buf *raw, const char **error_r)
+int scheme_decode_to(const struct scheme_stored *stored, struct buf *out,
+		     const char *limit_error, const char **error_r)
 {
 	const uint8_t *data = (const uint8_t *)stored->data;
+	size_t start = out->len;
 	int ret;
 	switch (stored->enc) {
 	case SCHEME_ENC_NONE:
-		ret = buf_append(raw, data, stored->data_len) < 0 ? -1 : 1;
+		ret = buf_append(out, data, stored->data_len) < 0 ? -1 : 1;
 		break;
 	case SCHEME_ENC_HEX:
-		ret = hex_decode(raw, data, stored->data_len);
+		ret = hex_decode(out, data, stored->data_len);
 		if (ret == 0)
 			*error_r = "Input isn't valid HEX encoded data";
 		break;
 	case SCHEME_ENC_BASE64:
 	default:
-		ret = base64_decode_lenient(raw, data, stored->data_len);
+		ret = base64_decode_lenient(out, data, stored->data_len);
 		if (ret == 0)
 			*error_r = "Input isn't valid base64 encoded data";
 		break;
 	}
 	if (ret < 0)
-		*error_r = "Stored password is too long";
+		*error_r = limit_error;
 	if (ret <= 0)
 		return -1;
-	size_t want = stored->scheme->raw_len;
-	if (want != 0 && raw->len != want) {
-		*error_r = scheme_errorf("Input length isn't valid (%zu instead of %zu)",
-					 raw->len, want);
+	size_t want = stored->scheme->raw_len, got = out->len - start;
+	if (want != 0 && got != want) {
+		*error_r = scheme_errorf("Input length isn't valid (%zu instead of %zu)", got, want);
 		return -1;
 	}
 	return 1;
+}
+
+int scheme_decode(const struct scheme_stored *stored, struct buf *raw, const char **error_r)
+{
+	return scheme_decode_to(stored, raw, "Stored password is too long", error_r);
 }
 
 int scheme_verify(const struct scheme_stored *stored, const uint8_t *password,

@@ -85,6 +85,19 @@ static int scheme_cred_same(const struct scheme_stored *stored, const struct sch
 	return buf_append(out, p, len) < 0 ? -1 : 0;
 }
 
+/* Returns 1 for ret 0; else drops a partial value from out and returns -1. */
+static int scheme_cred_finish(struct buf *out, size_t start, int ret)
+{
+	if (ret == 0)
+		return 1;
+	if (out->data != NULL) {
+		secret_wipe(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	return -1;
+}
+
 int scheme_credentials(const struct scheme_stored *stored, const char *wanted,
 		       const char *digest_user, const char *realm, struct buf *out,
 		       const char **error_r)
@@ -99,9 +112,16 @@ int scheme_credentials(const struct scheme_stored *stored, const char *wanted,
 					 (int)SCHEME_CRED_NAME_MAX, wanted);
 		return -1;
 	}
-	struct buf raw = BUF_INIT(stored->data_len + 1);
 	size_t start = out->len;
-	int ret = scheme_decode(stored, &raw, error_r) < 0 ? -1 : 0;
+	int ret;
+	if (same && !have->cleartext && want->generate != scheme_scram_generate) {
+		/* The stored bytes as they are (CRAM-MD5, DIGEST-MD5, ...):
+		 * decoded straight into out. */
+		ret = scheme_decode_to(stored, out, "Out of memory", error_r) < 0 ? -1 : 0;
+		return scheme_cred_finish(out, start, ret);
+	}
+	struct buf raw = BUF_INIT(stored->data_len + 1);
+	ret = scheme_decode(stored, &raw, error_r) < 0 ? -1 : 0;
 	if (ret == 0) {
 		*error_r = "Out of memory";   /* unless a step says otherwise */
 		if (same) {
@@ -116,13 +136,7 @@ int scheme_credentials(const struct scheme_stored *stored, const char *wanted,
 		}
 	}
 	buf_free(&raw);
-	if (ret == 0)
-		return 1;
-	if (out->data != NULL) {   /* drop a partial value */
-		secret_wipe(out->data + start, out->len - start);
-		out->len = start;
-	}
-	return -1;
+	return scheme_cred_finish(out, start, ret);
 }
 
 bool scheme_credentials_expensive(const struct scheme_stored *stored, const char *wanted)

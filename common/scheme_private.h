@@ -108,6 +108,12 @@ int scheme_random(uint8_t *p, size_t n, const char **error_r);
  * untouched). Returns 0 or -1 with *error_r. */
 int scheme_salt64(const struct scheme_gen_in *in, char *out, size_t n, const char **error_r);
 
+/* scheme_decode() appending to out, which may hold data already (the raw
+ * length is checked on what was appended); limit_error is the *error_r
+ * text when out's limit is crossed. Same returns. */
+int scheme_decode_to(const struct scheme_stored *stored, struct buf *out,
+		     const char *limit_error, const char **error_r);
+
 /* True if (p, len) starts with the format marker prefix ("$1$", "$2y$").
  * For markers only, never to compare secrets (use secret_equal()). */
 bool scheme_has_prefix(const uint8_t *p, size_t len, const char *prefix);

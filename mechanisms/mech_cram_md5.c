@@ -8,13 +8,12 @@
  * resume: HMAC-MD5 of the challenge continued from the context, its hex
  *   compared in constant time with the client's. No final data. */
 #include "mechanisms/mech.h"
+#include "common/base64.h"
+#include "common/csprng.h"
 #include "common/pool.h"
 #include "common/scheme.h"
 #include "common/secret.h"
 
-#include <inttypes.h>
-#include <openssl/rand.h>
-#include <sodium.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,9 +21,15 @@
 #define CRAM_MD5_DIGEST_HEX_LEN (2u * SCHEME_CRAM_MD5_RESPONSE_LEN)
 /* The whole response: user name, one space, the digest. */
 #define CRAM_MD5_RESPONSE_MAX (MECH_NAME_MAX + 1u + CRAM_MD5_DIGEST_HEX_LEN)
-/* Random bytes drawn per batch while making the digits; 250 of 256 byte
- * values are used (250 = 25 * 10), so a batch nearly always suffices. */
-#define CRAM_MD5_RANDOM_BATCH 32u
+/* The 16 random digits are a number below 10^16, drawn uniformly from 64
+ * random bits: values at or above the largest multiple of 10^16 that fits
+ * (1844 * 10^16) are drawn again (a chance of 1 in 2700). */
+#define CRAM_MD5_DIGITS_RANGE 10000000000000000ull
+#define CRAM_MD5_DIGITS_LIMIT (UINT64_MAX / CRAM_MD5_DIGITS_RANGE * CRAM_MD5_DIGITS_RANGE)
+/* Decimal digits of a 64-bit number. */
+#define CRAM_MD5_U64_DIGITS 20u
+/* The challenge without the host name: "<" digits "." time "@" ">". */
+#define CRAM_MD5_CHALLENGE_FIXED (CRAM_MD5_RANDOM_DIGITS + CRAM_MD5_U64_DIGITS + 4u)
 
 enum cram_md5_state {
 	CRAM_MD5_STATE_INIT = 0,
@@ -40,20 +45,60 @@ struct cram_md5 {
 	char digest[CRAM_MD5_DIGEST_HEX_LEN];   /* the client's, validated */
 };
 
-/* Fills digits with uniformly random decimal digits. Returns 0 or -1. */
-static int cram_md5_random_digits(char *digits, size_t n)
+/* Fills digits with CRAM_MD5_RANDOM_DIGITS uniformly random decimal
+ * digits. Returns 0 or -1. */
+static int cram_md5_random_digits(char digits[CRAM_MD5_RANDOM_DIGITS])
 {
-	uint8_t rnd[CRAM_MD5_RANDOM_BATCH];
-	size_t have = 0;
-	while (have < n) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	uint64_t r;
+	do {
+		if (csprng_bytes((uint8_t *)&r, sizeof(r)) < 0)
 			return -1;
-		for (size_t i = 0; i < sizeof(rnd) && have < n; i++) {
-			if (rnd[i] < 250)
-				digits[have++] = (char)('0' + rnd[i] % 10);
-		}
+	} while (r >= CRAM_MD5_DIGITS_LIMIT);
+	r %= CRAM_MD5_DIGITS_RANGE;
+	for (size_t i = CRAM_MD5_RANDOM_DIGITS; i-- > 0;) {
+		digits[i] = (char)('0' + r % 10);
+		r /= 10;
 	}
-	secret_wipe(rnd, sizeof(rnd));
+	return 0;
+}
+
+/* Writes v in decimal to dst; returns the digits written. */
+static size_t cram_md5_put_u64(char *dst, uint64_t v)
+{
+	char tmp[CRAM_MD5_U64_DIGITS];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* "<" digits "." unix time "@" host ">" into the request's pool. Returns
+ * 0, or -1 when no random bytes could be had. */
+static int cram_md5_make_challenge(struct mech_request *req, struct cram_md5 *st)
+{
+	char digits[CRAM_MD5_RANDOM_DIGITS];
+	if (cram_md5_random_digits(digits) < 0)
+		return -1;
+	const char *host = req->env != NULL && req->env->hostname != NULL ?
+			   req->env->hostname : "localhost";
+	size_t host_len = strlen(host);   /* a config value, not peer data */
+	char *p = pool_alloc(req->pool, CRAM_MD5_CHALLENGE_FIXED + host_len + 1);
+	st->challenge = p;
+	*p++ = '<';
+	memcpy(p, digits, sizeof(digits));
+	p += sizeof(digits);
+	*p++ = '.';
+	p += cram_md5_put_u64(p, (uint64_t)time(NULL));
+	*p++ = '@';
+	memcpy(p, host, host_len);
+	p += host_len;
+	*p++ = '>';
+	*p = '\0';
+	st->challenge_len = (size_t)(p - st->challenge);
 	return 0;
 }
 
@@ -63,18 +108,9 @@ static enum mech_status cram_md5_challenge(struct mech_request *req, struct cram
 	if (req->test_nonce != NULL) {
 		st->challenge = pool_strndup(req->pool, req->test_nonce, req->test_nonce_len);
 		st->challenge_len = req->test_nonce_len;
-	} else {
-		char digits[CRAM_MD5_RANDOM_DIGITS];
-		if (cram_md5_random_digits(digits, sizeof(digits)) < 0) {
-			req->fail_reason = "RAND_bytes() failed";
-			return MECH_FAILURE;
-		}
-		const char *host = req->env != NULL && req->env->hostname != NULL ?
-				   req->env->hostname : "localhost";
-		st->challenge = pool_printf(req->pool, "<%.*s.%" PRIu64 "@%s>",
-					    (int)sizeof(digits), digits,
-					    (uint64_t)time(NULL), host);
-		st->challenge_len = strlen(st->challenge);
+	} else if (cram_md5_make_challenge(req, st) < 0) {
+		req->fail_reason = "RAND_bytes() failed";
+		return MECH_FAILURE;
 	}
 	if (buf_append(out, st->challenge, st->challenge_len) < 0) {
 		req->fail_reason = "challenge too long";
@@ -82,15 +118,6 @@ static enum mech_status cram_md5_challenge(struct mech_request *req, struct cram
 	}
 	st->state = CRAM_MD5_STATE_RESPONSE;
 	return MECH_CONTINUE;
-}
-
-static bool cram_md5_is_lower_hex(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return false;
-	}
-	return true;
 }
 
 static enum mech_status cram_md5_response(struct mech_request *req, struct cram_md5 *st,
@@ -112,7 +139,7 @@ static enum mech_status cram_md5_response(struct mech_request *req, struct cram_
 	size_t user_len = (size_t)(space - in);
 	const uint8_t *digest = space + 1;
 	size_t digest_len = len - user_len - 1;
-	if (digest_len != CRAM_MD5_DIGEST_HEX_LEN || !cram_md5_is_lower_hex(digest, digest_len)) {
+	if (digest_len != CRAM_MD5_DIGEST_HEX_LEN || !hex_is_lower(digest, digest_len)) {
 		req->fail_reason = "invalid digest";
 		return MECH_FAILURE;
 	}
@@ -172,7 +199,7 @@ static enum mech_status mech_cram_md5_resume(struct mech_request *req, const uin
 	uint8_t want[SCHEME_CRAM_MD5_RESPONSE_LEN];
 	char want_hex[CRAM_MD5_DIGEST_HEX_LEN + 1];
 	scheme_cram_md5_response(cred, (const uint8_t *)st->challenge, st->challenge_len, want);
-	sodium_bin2hex(want_hex, sizeof(want_hex), want, sizeof(want));
+	hex_encode_str(want_hex, want, sizeof(want));
 	int equal = secret_equal(st->digest, sizeof(st->digest), want_hex, CRAM_MD5_DIGEST_HEX_LEN);
 	secret_wipe(want, sizeof(want));
 	secret_wipe(want_hex, sizeof(want_hex));

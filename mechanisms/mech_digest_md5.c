@@ -27,24 +27,29 @@
  * the check, digest-uri is required (RFC 2831 says it MUST be present;
  * Dovecot tolerates its absence). The host part is not checked: clients
  * use whatever name they connected to. */
+/* The low-level MD5 API: a stack context, no EVP fetch or allocation per
+ * hash (deprecated in OpenSSL 3 but present; common/scheme_sasl.c needs
+ * it anyway for the CRAM-MD5 intermediate states). */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "mechanisms/mech.h"
 #include "mechanisms/mech_digest_md5_private.h"
 #include "common/base64.h"
+#include "common/csprng.h"
 #include "common/pool.h"
 #include "common/secret.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sodium.h>
+#include <openssl/md5.h>
 #include <string.h>
 #include <strings.h>
 
 #define DIGEST_MD5_NONCE_BYTES 16u
 #define DIGEST_MD5_NONCE_MAX 64u        /* our nonce text (base64 of 16 bytes: 24) */
+_Static_assert(BASE64_ENCODED_LEN(DIGEST_MD5_NONCE_BYTES) <= DIGEST_MD5_NONCE_MAX,
+	       "the nonce fits");
 #define DIGEST_MD5_CRED_LEN 16u         /* MD5(user:realm:pass) */
 #define DIGEST_MD5_HASH_LEN 16u
 #define DIGEST_MD5_HEX_LEN (2u * DIGEST_MD5_HASH_LEN)
-#define DIGEST_MD5_HASH_PARTS_MAX 11u   /* pieces of the longest hash input */
 
 enum digest_md5_state {
 	DIGEST_MD5_STATE_INIT = 0,
@@ -79,17 +84,23 @@ struct digest_md5_part {
 #define PART_STR(s) ((struct digest_md5_part){ (s), sizeof(s) - 1 })
 #define PART_VAL(v) ((struct digest_md5_part){ (v).str, (v).len })
 
+/* Continues ctx with the parts. Returns 0, or -1 if OpenSSL fails. */
+static int digest_md5_update(MD5_CTX *ctx, const struct digest_md5_part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (MD5_Update(ctx, parts[i].p, parts[i].len) != 1)
+			return -1;
+	return 0;
+}
+
 /* MD5 over the concatenated parts. Returns 0, or -1 if OpenSSL fails. */
 static int digest_md5_hash(const struct digest_md5_part *parts, size_t n,
 			   uint8_t out[DIGEST_MD5_HASH_LEN])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int out_len = 0;
-	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(ctx, parts[i].p, parts[i].len) == 1;
-	ok = ok && EVP_DigestFinal_ex(ctx, out, &out_len) == 1 && out_len == DIGEST_MD5_HASH_LEN;
-	EVP_MD_CTX_free(ctx);   /* cleanses the state */
+	MD5_CTX ctx;
+	int ok = MD5_Init(&ctx) == 1 && digest_md5_update(&ctx, parts, n) == 0 &&
+		 MD5_Final(out, &ctx) == 1;
+	secret_wipe(&ctx, sizeof(ctx));
 	return ok ? 0 : -1;
 }
 
@@ -136,11 +147,10 @@ static int digest_md5_make_nonce(struct mech_request *req, struct digest_md5 *st
 		return 0;
 	}
 	uint8_t raw[DIGEST_MD5_NONCE_BYTES];
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (csprng_bytes(raw, sizeof(raw)) < 0)
 		return -1;
-	sodium_bin2base64(st->nonce, sizeof(st->nonce), raw, sizeof(raw),
-			  sodium_base64_VARIANT_ORIGINAL);
-	st->nonce_len = strlen(st->nonce);
+	base64_encode_str(st->nonce, raw, sizeof(raw));
+	st->nonce_len = BASE64_ENCODED_LEN(sizeof(raw));
 	secret_wipe(raw, sizeof(raw));
 	return 0;
 }
@@ -252,9 +262,26 @@ static enum mech_status mech_digest_md5_step(struct mech_request *req, const uin
 	return MECH_FAILURE;
 }
 
-/* hex(MD5(ha1 ":" nonce ":" nc ":" cnonce ":" qop ":" hex(MD5(a2_prefix uri)))),
- * the response (a2_prefix "AUTHENTICATE:") or rspauth (":"). */
-static int digest_md5_kd(const struct digest_md5 *st, const char ha1[DIGEST_MD5_HEX_LEN],
+/* ctx_r = MD5 state after ha1 ":" nonce ":" nc ":" cnonce ":" qop ":", the
+ * part the response and rspauth share. Returns 0 or -1. */
+static int digest_md5_kd_start(const struct digest_md5 *st, const char ha1[DIGEST_MD5_HEX_LEN],
+			       MD5_CTX *ctx_r)
+{
+	const struct digest_md5_value *f = st->resp.field;
+	const struct digest_md5_part kd[] = {
+		{ ha1, DIGEST_MD5_HEX_LEN }, PART_STR(":"),
+		{ st->nonce, st->nonce_len }, PART_STR(":"),
+		PART_VAL(f[DIGEST_MD5_FIELD_NC]), PART_STR(":"),
+		PART_VAL(f[DIGEST_MD5_FIELD_CNONCE]), PART_STR(":"),
+		PART_VAL(f[DIGEST_MD5_FIELD_QOP]), PART_STR(":"),
+	};
+	size_t n = sizeof(kd) / sizeof(kd[0]);
+	return MD5_Init(ctx_r) == 1 && digest_md5_update(ctx_r, kd, n) == 0 ? 0 : -1;
+}
+
+/* hex(MD5(<the shared start> hex(MD5(a2_prefix uri)))): the response
+ * (a2_prefix "AUTHENTICATE:") or rspauth (":"). */
+static int digest_md5_kd(const struct digest_md5 *st, const MD5_CTX *start,
 			 const struct digest_md5_part *a2_prefix, char hex_r[DIGEST_MD5_HEX_LEN + 1])
 {
 	const struct digest_md5_value *f = st->resp.field;
@@ -263,18 +290,12 @@ static int digest_md5_kd(const struct digest_md5 *st, const char ha1[DIGEST_MD5_
 	struct digest_md5_part a2[] = { *a2_prefix, PART_VAL(f[DIGEST_MD5_FIELD_DIGEST_URI]) };
 	if (digest_md5_hash(a2, 2, h) < 0)
 		return -1;
-	sodium_bin2hex(ha2, sizeof(ha2), h, sizeof(h));
-	const struct digest_md5_part kd[DIGEST_MD5_HASH_PARTS_MAX] = {
-		{ ha1, DIGEST_MD5_HEX_LEN }, PART_STR(":"),
-		{ st->nonce, st->nonce_len }, PART_STR(":"),
-		PART_VAL(f[DIGEST_MD5_FIELD_NC]), PART_STR(":"),
-		PART_VAL(f[DIGEST_MD5_FIELD_CNONCE]), PART_STR(":"),
-		PART_VAL(f[DIGEST_MD5_FIELD_QOP]), PART_STR(":"),
-		{ ha2, DIGEST_MD5_HEX_LEN },
-	};
-	int ret = digest_md5_hash(kd, DIGEST_MD5_HASH_PARTS_MAX, h);
+	hex_encode_str(ha2, h, sizeof(h));
+	MD5_CTX ctx = *start;
+	int ret = MD5_Update(&ctx, ha2, DIGEST_MD5_HEX_LEN) == 1 && MD5_Final(h, &ctx) == 1 ? 0 : -1;
 	if (ret == 0)
-		sodium_bin2hex(hex_r, DIGEST_MD5_HEX_LEN + 1, h, sizeof(h));
+		hex_encode_str(hex_r, h, sizeof(h));
+	secret_wipe(&ctx, sizeof(ctx));
 	secret_wipe(h, sizeof(h));
 	return ret;
 }
@@ -294,7 +315,7 @@ static int digest_md5_ha1(const struct digest_md5 *st, const uint8_t *cred,
 	uint8_t h[DIGEST_MD5_HASH_LEN];
 	int ret = digest_md5_hash(a1, authzid->str != NULL ? 7 : 5, h);
 	if (ret == 0)
-		sodium_bin2hex(hex_r, DIGEST_MD5_HEX_LEN + 1, h, sizeof(h));
+		hex_encode_str(hex_r, h, sizeof(h));
 	secret_wipe(h, sizeof(h));
 	return ret;
 }
@@ -308,9 +329,11 @@ static int digest_md5_verify(const struct digest_md5 *st, const uint8_t *cred, s
 	const struct digest_md5_part authenticate = PART_STR("AUTHENTICATE:");
 	const struct digest_md5_part colon = PART_STR(":");
 	const struct digest_md5_value *got = &st->resp.field[DIGEST_MD5_FIELD_RESPONSE];
+	MD5_CTX kd_start;
 	int ret = -1;
-	if (digest_md5_ha1(st, cred, ha1) == 0 && digest_md5_kd(st, ha1, &authenticate, want) == 0 &&
-	    digest_md5_kd(st, ha1, &colon, rspauth) == 0) {
+	if (digest_md5_ha1(st, cred, ha1) == 0 && digest_md5_kd_start(st, ha1, &kd_start) == 0 &&
+	    digest_md5_kd(st, &kd_start, &authenticate, want) == 0 &&
+	    digest_md5_kd(st, &kd_start, &colon, rspauth) == 0) {
 		ret = secret_equal(got->str, got->len, want, DIGEST_MD5_HEX_LEN);
 		if (ret == 1 && (buf_append_str(out, "rspauth=") < 0 ||
 				 buf_append(out, rspauth, DIGEST_MD5_HEX_LEN) < 0)) {
@@ -318,6 +341,7 @@ static int digest_md5_verify(const struct digest_md5 *st, const uint8_t *cred, s
 			ret = -1;
 		}
 	}
+	secret_wipe(&kd_start, sizeof(kd_start));
 	secret_wipe(ha1, sizeof(ha1));
 	secret_wipe(want, sizeof(want));
 	secret_wipe(rspauth, sizeof(rspauth));

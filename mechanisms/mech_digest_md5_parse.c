@@ -8,27 +8,33 @@
  * directive and anything over the limits fail here. */
 #include "mechanisms/mech_digest_md5_private.h"
 #include "mechanisms/mech.h"
+#include "common/base64.h"
 #include "common/pool.h"
 #include "common/strnum.h"
 
 #include <stdbool.h>
 #include <string.h>
-#include <strings.h>
 
 #define IS_LWS(c) ((c) == ' ' || (c) == '\t')
 
-static const char *const digest_md5_field_names[DIGEST_MD5_FIELD_COUNT] = {
-	[DIGEST_MD5_FIELD_USERNAME] = "username",
-	[DIGEST_MD5_FIELD_REALM] = "realm",
-	[DIGEST_MD5_FIELD_NONCE] = "nonce",
-	[DIGEST_MD5_FIELD_CNONCE] = "cnonce",
-	[DIGEST_MD5_FIELD_NC] = "nc",
-	[DIGEST_MD5_FIELD_QOP] = "qop",
-	[DIGEST_MD5_FIELD_DIGEST_URI] = "digest-uri",
-	[DIGEST_MD5_FIELD_RESPONSE] = "response",
-	[DIGEST_MD5_FIELD_MAXBUF] = "maxbuf",
-	[DIGEST_MD5_FIELD_CHARSET] = "charset",
-	[DIGEST_MD5_FIELD_AUTHZID] = "authzid",
+#define FIELD(s) { (s), sizeof(s) - 1 }
+
+/* Directive names, lower case, with their lengths (compared first). */
+static const struct {
+	const char *name;
+	size_t len;
+} digest_md5_fields[DIGEST_MD5_FIELD_COUNT] = {
+	[DIGEST_MD5_FIELD_USERNAME] = FIELD("username"),
+	[DIGEST_MD5_FIELD_REALM] = FIELD("realm"),
+	[DIGEST_MD5_FIELD_NONCE] = FIELD("nonce"),
+	[DIGEST_MD5_FIELD_CNONCE] = FIELD("cnonce"),
+	[DIGEST_MD5_FIELD_NC] = FIELD("nc"),
+	[DIGEST_MD5_FIELD_QOP] = FIELD("qop"),
+	[DIGEST_MD5_FIELD_DIGEST_URI] = FIELD("digest-uri"),
+	[DIGEST_MD5_FIELD_RESPONSE] = FIELD("response"),
+	[DIGEST_MD5_FIELD_MAXBUF] = FIELD("maxbuf"),
+	[DIGEST_MD5_FIELD_CHARSET] = FIELD("charset"),
+	[DIGEST_MD5_FIELD_AUTHZID] = FIELD("authzid"),
 };
 
 /* A cursor over the untrusted input. */
@@ -57,45 +63,75 @@ static size_t digest_md5_key(struct digest_md5_cursor *c)
 	return c->pos - start;
 }
 
-/* Quoted string after its opening quote; unescapes into a pool copy.
- * Returns 1, or 0 with *error_r. */
-static int digest_md5_quoted(struct pool *pool, struct digest_md5_cursor *c,
-			     struct digest_md5_value *v, const char **error_r)
+/* The length of a quoted string's value after unescaping, from c->pos
+ * (after the opening quote) to the closing quote, which it leaves *end_r
+ * at. Returns 1, or 0 with *error_r. */
+static int digest_md5_quoted_len(const struct digest_md5_cursor *c, size_t *len_r,
+				 size_t *end_r, const char **error_r)
 {
-	size_t left = c->len - c->pos;
-	size_t cap = left < DIGEST_MD5_VALUE_MAX ? left : DIGEST_MD5_VALUE_MAX;
-	char *out = pool_alloc(pool, cap + 1);
+	/* The common case, no backslash before the closing quote, with
+	 * memchr; anything else goes through the loop below. */
+	const uint8_t *start = c->in + c->pos;
+	const uint8_t *quote = memchr(start, '"', c->len - c->pos);
+	if (quote != NULL && memchr(start, '\\', (size_t)(quote - start)) == NULL) {
+		*len_r = (size_t)(quote - start);
+		*end_r = (size_t)(quote - c->in);
+		if (*len_r <= DIGEST_MD5_VALUE_MAX)
+			return 1;
+		*error_r = "directive value too long";
+		return 0;
+	}
 	size_t n = 0;
-	for (;;) {
-		if (c->pos >= c->len) {
-			*error_r = "unterminated quoted string";
-			return 0;
-		}
-		uint8_t ch = c->in[c->pos++];
-		if (ch == '"')
+	for (size_t pos = c->pos;; pos++) {
+		if (pos >= c->len)
 			break;
+		uint8_t ch = c->in[pos];
+		if (ch == '"') {
+			*len_r = n;
+			*end_r = pos;
+			return 1;
+		}
 		if (ch == '\\') {
-			if (c->pos >= c->len) {
-				*error_r = "unterminated quoted string";
-				return 0;
-			}
-			ch = c->in[c->pos++];
+			if (++pos >= c->len)
+				break;
+			ch = c->in[pos];
 			if (ch < 0x20 || ch > 0x7e) {
 				*error_r = "invalid escape in quoted string";
 				return 0;
 			}
 		}
-		if (n == cap) {
-			/* only reachable with cap == DIGEST_MD5_VALUE_MAX:
-			 * the output never outgrows the input read */
+		if (++n > DIGEST_MD5_VALUE_MAX) {
 			*error_r = "directive value too long";
 			return 0;
 		}
-		out[n++] = (char)ch;
 	}
-	out[n] = '\0';
+	*error_r = "unterminated quoted string";
+	return 0;
+}
+
+/* Quoted string after its opening quote; unescapes into a pool copy of
+ * exactly its size. Returns 1, or 0 with *error_r. */
+static int digest_md5_quoted(struct pool *pool, struct digest_md5_cursor *c,
+			     struct digest_md5_value *v, const char **error_r)
+{
+	size_t n, end;
+	if (digest_md5_quoted_len(c, &n, &end, error_r) <= 0)
+		return 0;
+	char *out = pool_alloc(pool, n + 1);
+	size_t k = 0;
+	if (n == end - c->pos) {   /* no escapes */
+		memcpy(out, c->in + c->pos, n);
+		k = n;
+	}
+	for (size_t pos = c->pos; k < n && pos < end; pos++) {
+		if (c->in[pos] == '\\')
+			pos++;
+		out[k++] = (char)c->in[pos];
+	}
+	out[k] = '\0';
+	c->pos = end + 1;
 	v->str = out;
-	v->len = n;
+	v->len = k;
 	return 1;
 }
 
@@ -128,12 +164,25 @@ static int digest_md5_token(struct pool *pool, struct digest_md5_cursor *c,
 	return 1;
 }
 
+/* (p, len) equals the lower-case name, ignoring ASCII case. */
+static bool digest_md5_name_eq(const char *name, const uint8_t *p, size_t len)
+{
+	for (size_t k = 0; k < len; k++) {
+		uint8_t ch = p[k];
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (uint8_t)(ch - 'A' + 'a');
+		if (ch != (uint8_t)name[k])
+			return false;
+	}
+	return true;
+}
+
 /* The index of a known directive name, or DIGEST_MD5_FIELD_COUNT. */
 static enum digest_md5_field digest_md5_field_find(const uint8_t *key, size_t len)
 {
 	for (size_t i = 0; i < DIGEST_MD5_FIELD_COUNT; i++) {
-		const char *name = digest_md5_field_names[i];
-		if (strlen(name) == len && strncasecmp(name, (const char *)key, len) == 0)
+		if (digest_md5_fields[i].len == len &&
+		    digest_md5_name_eq(digest_md5_fields[i].name, key, len))
 			return (enum digest_md5_field)i;
 	}
 	return DIGEST_MD5_FIELD_COUNT;
@@ -216,18 +265,10 @@ static int digest_md5_parse_list(struct pool *pool, const uint8_t *in, size_t le
 	}
 }
 
-static bool digest_md5_is_lower_hex(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return false;
-	}
-	return true;
-}
-
+/* The value equals want (lower case), ignoring ASCII case. */
 static bool digest_md5_value_is(const struct digest_md5_value *v, const char *want)
 {
-	return v->len == strlen(want) && strncasecmp(v->str, want, v->len) == 0;
+	return v->len == strlen(want) && digest_md5_name_eq(want, (const uint8_t *)v->str, v->len);
 }
 
 /* The presence and non-emptiness rules. */
@@ -299,7 +340,7 @@ static int digest_md5_check_values(const struct digest_md5_response *r, const ch
 		return 0;
 	}
 	v = &f[DIGEST_MD5_FIELD_RESPONSE];
-	if (v->len != DIGEST_MD5_RESPONSE_HEX_LEN || !digest_md5_is_lower_hex(v->str, v->len)) {
+	if (v->len != DIGEST_MD5_RESPONSE_HEX_LEN || !hex_is_lower((const uint8_t *)v->str, v->len)) {
 		*error_r = "Invalid response value";
 		return 0;
 	}

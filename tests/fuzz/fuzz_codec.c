@@ -5,12 +5,15 @@
  * conventions (1/0/-1, out untouched on invalid input), strict base64 and
  * hex round trips (decode then encode gives the input back, hex in lower
  * case), lenient decoding equals strict decoding of the input without its
- * whitespace, the output limit is kept, tab_unescape_inplace never grows
- * and tab_escape/unescape is the identity. */
+ * whitespace, both decoders give what libsodium's sodium_base642bin gives
+ * (the reference base64.c replaced), the output limit is kept,
+ * tab_unescape_inplace never grows and tab_escape/unescape is the
+ * identity. */
 #include "common/base64.h"
 #include "common/buf.h"
 #include "common/tabescape.h"
 
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +36,31 @@ static void check_untouched(const struct buf *out)
 		abort();
 }
 
+/* libsodium's answer with the rules base64.c always had: NUL and 8-bit
+ * bytes refused, the whole input consumed. Compared with got/out. */
+static void check_vs_libsodium(const uint8_t *data, size_t size, const char *ignore, int got,
+			       const struct buf *out)
+{
+	int want = 1;
+	size_t bin_len = 0;
+	uint8_t *bin = malloc(size / 4 * 3 + 3);
+	if (bin == NULL)
+		abort();
+	for (size_t i = 0; i < size; i++)
+		if (data[i] == '\0' || data[i] >= 0x80)
+			want = 0;
+	if (want == 1 && size > 0) {
+		const char *end = NULL;
+		want = sodium_base642bin(bin, size / 4 * 3 + 3, (const char *)data, size, ignore,
+					 &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		       end == (const char *)data + size;
+	}
+	if (got != want ||
+	    (want == 1 && (out->len != 3 + bin_len || memcmp(out->data + 3, bin, bin_len) != 0)))
+		abort();
+	free(bin);
+}
+
 static void fuzz_base64(const uint8_t *data, size_t size)
 {
 	struct buf strict = BUF_INIT(FUZZ_CODEC_MAX), lenient = BUF_INIT(FUZZ_CODEC_MAX);
@@ -43,6 +71,8 @@ static void fuzz_base64(const uint8_t *data, size_t size)
 	int rl = base64_decode_lenient(&lenient, data, size);
 	if (rs < -1 || rs > 1 || rl < -1 || rl > 1)
 		abort();
+	check_vs_libsodium(data, size, NULL, rs, &strict);
+	check_vs_libsodium(data, size, " \t\r\n", rl, &lenient);
 	if (rs == 0)
 		check_untouched(&strict);
 	if (rl == 0)

@@ -164,6 +164,33 @@ static void test_cram_md5_challenge_format(void **state)
 	pool_destroy(&pool);
 }
 
+/* The 16 digits are uniform: over 300 challenges every position shows
+ * every digit, leading zeros included (a miss has odds of about 1e-12). */
+static void test_cram_md5_challenge_digits(void **state)
+{
+	(void)state;
+	struct pool *pool = pool_create(0);
+	const struct mech_env env = { .hostname = "h" };
+	unsigned int seen[16] = { 0 };
+	for (int round = 0; round < 300; round++) {
+		struct mech_request req = { .pool = pool, .mech = &mech_cram_md5, .env = &env };
+		struct buf out = BUF_INIT(MD_OUT_LIMIT);
+		req.step_count = 1;
+		assert_int_equal(mech_cram_md5.step(&req, (const uint8_t *)"", 0, true, &out),
+				 MECH_CONTINUE);
+		const char *s = buf_cstr(&out);
+		for (size_t i = 0; i < 16; i++) {
+			assert_true(isdigit((unsigned char)s[1 + i]));
+			seen[i] |= 1u << (s[1 + i] - '0');
+		}
+		buf_free(&out);
+	}
+	for (size_t i = 0; i < 16; i++)
+		if (seen[i] != 0x3ff)
+			fail_msg("digit position %zu: got digit set 0x%03x, want 0x3ff", i, seen[i]);
+	pool_destroy(&pool);
+}
+
 static void test_cram_md5_flags(void **state)
 {
 	(void)state;
@@ -182,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_cram_md5_table),
 		cmocka_unit_test(test_cram_md5_long_response),
 		cmocka_unit_test(test_cram_md5_challenge_format),
+		cmocka_unit_test(test_cram_md5_challenge_digits),
 		cmocka_unit_test(test_cram_md5_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,87 @@ static void test_digest_md5_parse_defaults(void **state)
 	pool_destroy(&pool);
 }
 
+/* Directive names: any ASCII case; a name that only looks alike (a control
+ * byte where the '-' is) is an unknown directive. Quoted values: escapes
+ * removed. */
+static void test_digest_md5_parse_keys(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *msg;
+		int want;
+		const char *want_error;
+		const char *want_uri;
+	} parse_cases[] = {
+		{ .name = "upper-case keys",
+		  .msg = "USERNAME=\"a\",NoNcE=n,CNONCE=c,Digest-URI=\"x/y\","
+			 "RESPONSE=0123456789abcdef0123456789abcdef",
+		  .want = 1, .want_uri = "x/y" },
+		{ .name = "CR instead of '-'",
+		  .msg = "username=\"a\",nonce=n,cnonce=c,digest\ruri=\"x/y\","
+			 "response=0123456789abcdef0123456789abcdef",
+		  .want = 0, .want_error = "Missing digest-uri parameter" },
+		{ .name = "escaped quote and backslash in the uri",
+		  .msg = "username=\"a\",nonce=n,cnonce=c,digest-uri=\"x/\\\"\\\\\\y\","
+			 "response=0123456789abcdef0123456789abcdef",
+		  .want = 1, .want_uri = "x/\"\\y" },
+		{ .name = "unterminated after an escape",
+		  .msg = "username=\"a\\", .want = 0, .want_error = "unterminated quoted string" },
+	};
+	size_t failed = 0;
+	for (size_t i = 0; i < N_ELEMS(parse_cases); i++) {
+		__typeof__(parse_cases[0]) *c = &parse_cases[i];
+		struct pool *pool = pool_create(0);
+		struct digest_md5_response r;
+		const char *error = NULL;
+		int got = digest_md5_parse_response(pool, (const uint8_t *)c->msg, strlen(c->msg),
+						    &r, &error);
+		const char *uri = got == 1 ? r.field[DIGEST_MD5_FIELD_DIGEST_URI].str : NULL;
+		if (got != c->want ||
+		    (got == 0 && (error == NULL || strcmp(error, c->want_error) != 0)) ||
+		    (got == 1 && (uri == NULL || strcmp(uri, c->want_uri) != 0))) {
+			print_error("%s: got %d (%s, uri %s), want %d (%s, uri %s)\n", c->name, got,
+				    error != NULL ? error : "-", uri != NULL ? uri : "-", c->want,
+				    c->want_error != NULL ? c->want_error : "-",
+				    c->want_uri != NULL ? c->want_uri : "-");
+			failed++;
+		}
+		pool_destroy(&pool);
+	}
+}
+
+/* DIGEST_MD5_VALUE_MAX bytes after unescaping (written with escapes) pass,
+ * one more does not. */
+static void test_digest_md5_parse_escaped_limit(void **state)
+{
+	(void)state;
+	for (size_t extra = 0; extra <= 1; extra++) {
+		char msg[3 * DIGEST_MD5_VALUE_MAX + 128];
+		size_t n = (size_t)snprintf(msg, sizeof(msg), "username=\"");
+		for (size_t i = 0; i < DIGEST_MD5_VALUE_MAX + extra; i++) {
+			msg[n++] = '\\';
+			msg[n++] = 'u';
+		}
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\",nonce=n,cnonce=c,"
+				      "digest-uri=\"x/y\",response=0123456789abcdef0123456789abcdef");
+		struct pool *pool = pool_create(0);
+		struct digest_md5_response r;
+		const char *error = NULL;
+		int got = digest_md5_parse_response(pool, (const uint8_t *)msg, n, &r, &error);
+		if (extra == 0) {
+			assert_int_equal(got, 1);
+			assert_int_equal(r.field[DIGEST_MD5_FIELD_USERNAME].len, DIGEST_MD5_VALUE_MAX);
+			assert_int_equal(strlen(r.field[DIGEST_MD5_FIELD_USERNAME].str),
+					 DIGEST_MD5_VALUE_MAX);
+		} else {
+			assert_int_equal(got, 0);
+			assert_string_equal(error, "directive value too long");
+		}
+		pool_destroy(&pool);
+	}
+}
+
 /* The generated nonce: base64 of 16 bytes, fresh each time. */
 static void test_digest_md5_nonce(void **state)
 {
@@ -388,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_digest_md5_table),
 		cmocka_unit_test(test_digest_md5_limits),
 		cmocka_unit_test(test_digest_md5_parse_defaults),
+		cmocka_unit_test(test_digest_md5_parse_keys),
+		cmocka_unit_test(test_digest_md5_parse_escaped_limit),
 		cmocka_unit_test(test_digest_md5_nonce),
 		cmocka_unit_test(test_digest_md5_flags),
 	};
