@@ -2,19 +2,14 @@
  * protocol requires: standard alphabet, '=' padding, canonical (unused bits
  * zero), no whitespace.
  *
- * Constant time in the data: no table lookups and no branches on the
- * bytes' values (only on their count, on '=' padding and, in the lenient
- * decoder, on whitespace positions), because the data are passwords (PLAIN
- * responses) and stored hashes. 16 characters go through the compiler's
- * generic vectors at a time (SSE2 on x86-64; common/codec_private.h), the
- * rest through the branch-free arithmetic libsodium and BoringSSL use. Done
- * here rather than with libsodium's sodium_bin2base64/sodium_base642bin,
- * which cost 5-12 ns per character: a tenth of a DIGEST-MD5 login. The
- * results are libsodium's: test_base64 and fuzz_codec compare the two.
+ * Constant time in the data (the data are passwords and stored hashes):
+ * the conversions are libsodium's (sodium_bin2base64, sodium_base642bin,
+ * sodium_bin2hex, sodium_hex2bin), the digit checks around them are
+ * branch-free over the bytes.
  *
- * Nothing here allocates except the appends to the caller's buffer (and
- * base64_decode_lenient's copy of input that contains whitespace); decoded
- * bytes pass through the stack only, which is wiped. Never blocks. */
+ * Nothing here allocates: results are written straight into the caller's
+ * buffer (only a decode whose worst-case size would cross the buffer's
+ * limit goes through a wiped temporary). Never blocks. */
 #ifndef COMMON_BASE64_H
 #define COMMON_BASE64_H
 

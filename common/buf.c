@@ -50,6 +50,27 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+uint8_t *buf_append_space(struct buf *b, size_t n)
+{
+	if (n > buf_limit(b) || b->len > buf_limit(b) - n)
+		return NULL;
+	if (buf_reserve(b, b->len + n) < 0)
+		return NULL;
+	uint8_t *p = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return p;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data == NULL || len >= b->len)
+		return;
+	secret_wipe(b->data + len, b->len - len);
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 int buf_append_str(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));

@@ -28,6 +28,12 @@ struct buf {
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_byte(struct buf *b, uint8_t c);
+/* Grows the contents by n bytes (uninitialised, still NUL-terminated after)
+ * for the caller to fill in place. Returns the first of them, or NULL as
+ * buf_append fails (buffer unchanged). */
+uint8_t *buf_append_space(struct buf *b, size_t n);
+/* Shrinks the contents back to len (<= b->len), wiping what is dropped. */
+void buf_truncate(struct buf *b, size_t len);
 /* Appends v in decimal (no printf on the reply path); 0 or -1 as buf_append. */
 int buf_append_uint(struct buf *b, uint64_t v);
 /* printf-style append; returns 0 or -1 as buf_append. */
