@@ -16,12 +16,12 @@
 #include "mechanisms/mech.h"
 #include "mechanisms/mech_scram_private.h"
 #include "common/base64.h"
+#include "common/csprng.h"
 #include "common/pool.h"
 #include "common/secret.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <string.h>
 
 #define SCRAM_SERVER_NONCE_LEN 64u
@@ -98,7 +98,7 @@ static int scram_append_server_nonce(struct buf *out, size_t n)
 	uint8_t rnd[SCRAM_RANDOM_BATCH];
 	size_t have = 0;
 	while (have < n) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (csprng_bytes(rnd, sizeof(rnd)) < 0)
 			return -1;
 		for (size_t i = 0; i < sizeof(rnd) && have < n; i++) {
 			if (rnd[i] >= 2 * SCRAM_NONCE_RANGE)

@@ -2,12 +2,17 @@
  * (RFC 2831, md5-sess, qop=auth) and SCRAM-SHA-256 (RFC 5802/7677, no
  * channel binding) for the load generator. Crypto is OpenSSL's. SCRAM's
  * salted password is derived once per user and salt and cached, as real
- * clients may do, so the client does not pay PBKDF2 per request. */
+ * clients may do, so the client does not pay PBKDF2 per request. The
+ * digest and MAC algorithms are fetched once per thread and their contexts
+ * reused: OpenSSL 3's one-shot HMAC()/EVP_Digest() fetch them per call,
+ * which made the client, not the server, the bound of the CRAM-MD5 and
+ * DIGEST-MD5 cells. */
 #include "tests/bench/loadgen.h"
 
 #include "common/base64.h"
 #include "common/secret.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -24,7 +29,28 @@ struct lg_mech_ctx {
 	const struct lg_cfg *cfg;
 	uint64_t nonce_counter;
 	struct lg_scram_keys *scram;      /* [cfg->users], lazily filled */
+	EVP_MD *md5;                      /* fetched once */
+	EVP_MD_CTX *md;                   /* reused for every MD5 */
+	EVP_MAC_CTX *hmac_md5;            /* HMAC-MD5, digest set once */
 };
+
+/* The MD5 and HMAC-MD5 objects. Returns 0 or -1. */
+static int lg_mech_ctx_crypto(struct lg_mech_ctx *ctx)
+{
+	ctx->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	ctx->md = EVP_MD_CTX_new();
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx->hmac_md5 = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"MD5", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (ctx->md5 == NULL || ctx->md == NULL || ctx->hmac_md5 == NULL ||
+	    EVP_MAC_CTX_set_params(ctx->hmac_md5, params) != 1)
+		return -1;
+	return 0;
+}
 
 struct lg_mech_ctx *lg_mech_ctx_create(const struct lg_cfg *cfg)
 {
@@ -33,10 +59,14 @@ struct lg_mech_ctx *lg_mech_ctx_create(const struct lg_cfg *cfg)
 		return NULL;
 	ctx->cfg = cfg;
 	ctx->nonce_counter = (uint64_t)(uintptr_t)ctx ^ lg_now_ns();
+	if (lg_mech_ctx_crypto(ctx) < 0) {
+		lg_mech_ctx_destroy(&ctx);
+		return NULL;
+	}
 	if (cfg->mech == LG_MECH_SCRAM_SHA_256) {
 		ctx->scram = calloc(cfg->users + 1u, sizeof(*ctx->scram));
 		if (ctx->scram == NULL) {
-			free(ctx);
+			lg_mech_ctx_destroy(&ctx);
 			return NULL;
 		}
 	}
@@ -48,6 +78,9 @@ void lg_mech_ctx_destroy(struct lg_mech_ctx **ctxp)
 	if (*ctxp == NULL)
 		return;
 	free((*ctxp)->scram);
+	EVP_MAC_CTX_free((*ctxp)->hmac_md5);
+	EVP_MD_CTX_free((*ctxp)->md);
+	EVP_MD_free((*ctxp)->md5);
 	free(*ctxp);
 	*ctxp = NULL;
 }
@@ -58,10 +91,12 @@ static void make_cnonce(struct lg_mech_ctx *ctx, struct lg_req *req)
 		 (unsigned long long)(ctx->nonce_counter++ * 0x9e3779b97f4a7c15ull), req->id);
 }
 
-static void md5(const void *data, size_t len, uint8_t out[MD5_LEN])
+static void md5(struct lg_mech_ctx *ctx, const void *data, size_t len, uint8_t out[MD5_LEN])
 {
 	unsigned int n = MD5_LEN;
-	EVP_Digest(data, len, out, &n, EVP_md5(), NULL);
+	EVP_DigestInit_ex(ctx->md, ctx->md5, NULL);
+	EVP_DigestUpdate(ctx->md, data, len);
+	EVP_DigestFinal_ex(ctx->md, out, &n);
 }
 
 static void to_hex(const uint8_t *in, size_t len, char *out)
@@ -99,11 +134,11 @@ static int login_step(struct lg_req *req, const uint8_t *chal, size_t len, struc
 	return buf_append_str(out, req->step == 1 ? req->user_name : req->password);
 }
 
-static int cram_step(struct lg_req *req, const uint8_t *chal, size_t len, struct buf *out,
-		     const char **error_r)
+static int cram_step(struct lg_mech_ctx *ctx, struct lg_req *req, const uint8_t *chal,
+		     size_t len, struct buf *out, const char **error_r)
 {
 	uint8_t mac[MD5_LEN];
-	unsigned int maclen = sizeof(mac);
+	size_t maclen = 0;
 	char hex[2 * MD5_LEN + 1];
 
 	if (req->step > 0 || len < 3 || chal[0] != '<' || chal[len - 1] != '>') {
@@ -111,9 +146,17 @@ static int cram_step(struct lg_req *req, const uint8_t *chal, size_t len, struct
 		return -1;
 	}
 	req->step++;
-	HMAC(EVP_md5(), req->password, (int)strlen(req->password), chal, len, mac, &maclen);
+	if (EVP_MAC_init(ctx->hmac_md5, (const uint8_t *)req->password, strlen(req->password),
+			 NULL) != 1 ||
+	    EVP_MAC_update(ctx->hmac_md5, chal, len) != 1 ||
+	    EVP_MAC_final(ctx->hmac_md5, mac, &maclen, sizeof(mac)) != 1 || maclen != MD5_LEN) {
+		*error_r = "CRAM-MD5: HMAC failed";
+		return -1;
+	}
 	to_hex(mac, MD5_LEN, hex);
-	return buf_printf(out, "%s %s", req->user_name, hex);
+	if (buf_append_str(out, req->user_name) < 0 || buf_append_byte(out, ' ') < 0)
+		return -1;
+	return buf_append_str(out, hex);
 }
 
 /* ---- DIGEST-MD5 ------------------------------------------------------- */
@@ -140,16 +183,16 @@ static int digest_param(const uint8_t *chal, size_t len, const char *key, char *
 }
 
 /* hex(MD5(hex(HA1):nonce:00000001:cnonce:auth:hex(MD5(a2)))) */
-static void digest_value(const char *ha1_hex, const char *nonce, const char *cnonce,
+static void digest_value(struct lg_mech_ctx *ctx, const char *ha1_hex, const char *nonce, const char *cnonce,
 			 const char *a2, char out[2 * MD5_LEN + 1])
 {
 	char buf[512], a2_hex[2 * MD5_LEN + 1];
 	uint8_t h[MD5_LEN];
-	md5(a2, strlen(a2), h);
+	md5(ctx, a2, strlen(a2), h);
 	to_hex(h, MD5_LEN, a2_hex);
 	int n = snprintf(buf, sizeof(buf), "%s:%s:00000001:%s:auth:%s", ha1_hex, nonce, cnonce,
 			 a2_hex);
-	md5(buf, (size_t)n, h);
+	md5(ctx, buf, (size_t)n, h);
 	to_hex(h, MD5_LEN, out);
 }
 
@@ -167,14 +210,14 @@ static int digest_step(struct lg_mech_ctx *ctx, struct lg_req *req, const uint8_
 	req->step++;
 	make_cnonce(ctx, req);
 	int n = snprintf(buf, sizeof(buf), "%s:%s:%s", req->user_name, realm, req->password);
-	md5(buf, (size_t)n, h);
+	md5(ctx, buf, (size_t)n, h);
 	n = snprintf((char *)h + MD5_LEN, sizeof(h) - MD5_LEN, ":%s:%s", nonce, req->cnonce);
 	uint8_t ha1[MD5_LEN];
-	md5(h, MD5_LEN + (size_t)n, ha1);
+	md5(ctx, h, MD5_LEN + (size_t)n, ha1);
 	to_hex(ha1, MD5_LEN, ha1_hex);
-	digest_value(ha1_hex, nonce, req->cnonce, "AUTHENTICATE:" DIGEST_URI, resp);
+	digest_value(ctx, ha1_hex, nonce, req->cnonce, "AUTHENTICATE:" DIGEST_URI, resp);
 	char rspauth[2 * MD5_LEN + 1];
-	digest_value(ha1_hex, nonce, req->cnonce, ":" DIGEST_URI, rspauth);
+	digest_value(ctx, ha1_hex, nonce, req->cnonce, ":" DIGEST_URI, rspauth);
 	req->expect_len = (size_t)snprintf(req->expect, sizeof(req->expect), "rspauth=%s", rspauth);
 	return buf_printf(out, "username=\"%s\",%s%s%snonce=\"%s\",cnonce=\"%s\",nc=00000001,"
 			  "qop=auth,digest-uri=\"" DIGEST_URI "\",response=%s,charset=utf-8",
@@ -327,7 +370,7 @@ int lg_mech_step(struct lg_mech_ctx *ctx, struct lg_req *req, const uint8_t *cha
 	case LG_MECH_LOGIN:
 		return login_step(req, chal, len, out, error_r);
 	case LG_MECH_CRAM_MD5:
-		return cram_step(req, chal, len, out, error_r);
+		return cram_step(ctx, req, chal, len, out, error_r);
 	case LG_MECH_DIGEST_MD5:
 		return digest_step(ctx, req, chal, len, out, error_r);
 	case LG_MECH_SCRAM_SHA_256:
