@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/passwd_file_testlib.h"
+
 /* shared/spec/fixtures/passwd-file-fixture.users, except that zack's line
  * has no final LF here (the spec's table says so; the shipped file has one). */
 static const char fixture[] =
@@ -126,7 +128,6 @@ static const struct {
 /* Decoded entries live in this pool and in rotating slots, so a test can
  * hold a few lookup results at once. */
 #define LOOKUP_SLOTS 8
-static struct pool *tpool;
 
 static const struct passwd_entry *lookup(const struct passwd_file *pf, const char *user,
 					 size_t len)
@@ -141,20 +142,6 @@ static const struct passwd_entry *entry_at(const struct passwd_file *pf, size_t 
 {
 	static struct passwd_entry e;
 	return passwd_file_entry(pf, i, tpool, &e) == 1 ? &e : NULL;
-}
-
-static int setup_pool(void **state)
-{
-	(void)state;
-	tpool = pool_create(0);
-	return 0;
-}
-
-static int teardown_pool(void **state)
-{
-	(void)state;
-	pool_destroy(&tpool);
-	return 0;
 }
 
 static long want_id(long want, bool gid)
@@ -442,24 +429,6 @@ static void wait_stat_interval(void)
 	struct timespec ts = { .tv_sec = 0,
 			       .tv_nsec = (PASSWD_FILE_STAT_INTERVAL_MS + 20) * 1000L * 1000L };
 	nanosleep(&ts, NULL);
-}
-
-static void write_file(const char *path, const char *text, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
-static const struct passwd_file *get_ok(const char *path, bool userdb)
-{
-	const struct passwd_file *pf = NULL;
-	const char *error = NULL;
-	int ret = db_passwd_file_get(path, userdb, false, &pf, &error);
-	if (ret != 1)
-		fail_msg("db_passwd_file_get(%s): got %d (%s), want 1", path, ret, error ? error : "-");
-	return pf;
 }
 
 static bool has_user(const struct passwd_file *pf, const char *user)

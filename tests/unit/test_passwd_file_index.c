@@ -16,9 +16,10 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "tests/unit/passwd_file_testlib.h"
+
 #define MAX_EXTRA 4
 
-static struct pool *tpool;
 
 static size_t count_logs;
 
@@ -517,20 +518,6 @@ static void test_region_growth(void **state)
 	}
 	assert_null(passwd_file_region_reserve(&r, PF_REGION_MAX));
 	assert_int_equal(munmap(r.base, r.cap), 0);
-}
-
-static int setup_pool(void **state)
-{
-	(void)state;
-	tpool = pool_create(0);
-	return 0;
-}
-
-static int teardown_pool(void **state)
-{
-	(void)state;
-	pool_destroy(&tpool);
-	return 0;
 }
 
 int main(void)

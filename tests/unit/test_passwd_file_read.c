@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/passwd_file_testlib.h"
+
 #define MAX_LOGS 64
 #define READ_BUF (1024u * 1024u)    /* PF_READ_BUF of db_passwd_file_read.c */
 #define PIPE_PIECE 777u
@@ -26,7 +28,6 @@ struct logs {
 	char msg[MAX_LOGS][160];
 };
 
-static struct pool *tpool;
 
 static void capture(void *ctx, const char *path, unsigned int line, const char *message)
 {
@@ -229,20 +230,6 @@ static void test_many_buffers(void **state)
 	}
 	check_same(text, len, true);
 	free(text);
-}
-
-static int setup_pool(void **state)
-{
-	(void)state;
-	tpool = pool_create(0);
-	return 0;
-}
-
-static int teardown_pool(void **state)
-{
-	(void)state;
-	pool_destroy(&tpool);
-	return 0;
 }
 
 int main(void)

@@ -16,10 +16,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/passwd_file_testlib.h"
+
 #define BIG_USERS 100000
 #define BIG_WAIT_MS 30000
 
-static struct pool *tpool;
 
 static int64_t mono_ms(void)
 {
@@ -39,24 +40,6 @@ static void sleep_ms(long ms)
 static void wait_stat_interval(void)
 {
 	sleep_ms(PASSWD_FILE_STAT_INTERVAL_MS + 20);
-}
-
-static void write_file(const char *path, const char *text, const char *mode)
-{
-	FILE *f = fopen(path, mode);
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-}
-
-static const struct passwd_file *get_ok(const char *path, bool userdb)
-{
-	const struct passwd_file *pf = NULL;
-	const char *error = NULL;
-	int ret = db_passwd_file_get(path, userdb, false, &pf, &error);
-	if (ret != 1)
-		fail_msg("db_passwd_file_get(%s): got %d (%s), want 1", path, ret, error ? error : "-");
-	return pf;
 }
 
 static bool has_user(const struct passwd_file *pf, const char *user)
@@ -130,20 +113,6 @@ static void test_registry_background(void **state)
 	db_passwd_file_flush_all();
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
-}
-
-static int setup_pool(void **state)
-{
-	(void)state;
-	tpool = pool_create(0);
-	return 0;
-}
-
-static int teardown_pool(void **state)
-{
-	(void)state;
-	pool_destroy(&tpool);
-	return 0;
 }
 
 int main(void)
