@@ -4,6 +4,9 @@
 #include "authd/log.h"
 #include "authd/worker_spawn.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -88,7 +91,13 @@ static pid_t daemon_spawn(struct daemon *d)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	struct auth_settings *set = (struct auth_settings *)worker_spawner_settings(d->spawner);
-	_exit(auth_process_run(d->config_path, set, d->listeners, d->set->listener_count, ctl[1]));
+	int ret = auth_process_run(d->config_path, set, d->listeners, d->set->listener_count, ctl[1]);
+#ifdef __SANITIZE_ADDRESS__
+	/* _exit() skips LeakSanitizer's check at exit: run it here, so that
+	 * the tests see what the auth process leaked. */
+	__lsan_do_leak_check();
+#endif
+	_exit(ret);
 }
 
 /* Restarts a crashed auth process unless it keeps crashing. */

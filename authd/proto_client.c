@@ -478,8 +478,11 @@ static void proto_client_closed(struct conn *conn)
 		client_remove_request(client, req);
 		if (req->state == AUTH_REQUEST_STATE_PENALTY &&
 		    event_timer_pending(&req->timer)) {
-			/* Nobody to answer: drop the wait and its reference. */
+			/* Nobody to answer: drop the wait and its reference,
+			 * then the table's. */
 			event_timer_cancel(client->auth->loop, &req->timer);
+			struct auth_request *wait_ref = req;
+			auth_request_unref(&wait_ref);
 			auth_request_unref(&req);
 			continue;
 		}

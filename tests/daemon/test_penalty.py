@@ -52,6 +52,21 @@ class Penalty(ServerTestCase):
             self.assertEqual(r.cmd, b'OK', r)
             self.assertLess(time.monotonic() - t0, 1.0)
 
+    def test_disconnect_during_the_wait_frees_the_request(self):
+        """A client that hangs up while its request waits out the penalty:
+        the request is dropped with both its references (the leak check at
+        the server's exit, in tearDownClass, fails otherwise), and the
+        server goes on answering."""
+        with AuthClient(self.srv.path('auth-client'), hello=True) as c:
+            r, _ = self.timed_plain(c, 1, 'alice', 'wrong', '10.31.0.5')
+            self.assertEqual(r.cmd, b'FAIL', r)
+            c.send(b'AUTH\t2\tPLAIN\tservice=smtp\trip=10.31.0.5\tresp=AGFsaWNlAGFsaWNlcHc=\n')
+            time.sleep(0.3)   # now waiting out the penalty
+        with AuthClient(self.srv.path('auth-client'), hello=True) as c:
+            r, dt = self.timed_plain(c, 1, 'alice', 'alicepw', '10.31.0.6')
+            self.assertEqual(r.cmd, b'OK', r)
+            self.assertLess(dt, 1.0)
+
 
 if __name__ == '__main__':
     unittest.main()
