@@ -82,26 +82,30 @@ static int conn_flush(struct conn *conn)
 static void conn_flush_deferred(struct event_defer *d)
 {
 	struct conn *conn = (struct conn *)((char *)d - offsetof(struct conn, flush));
-	if (!conn->closed && conn_flush(conn) < 0)
+	if (!conn->closed && (conn->broken || conn_flush(conn) < 0))
 		conn_close(conn);
+}
+
+/* Closes conn once the current work is done (see conn_write). */
+static int conn_close_soon(struct conn *conn)
+{
+	conn->broken = true;
+	event_defer(conn->loop, &conn->flush, conn_flush_deferred);
+	return -1;
 }
 
 int conn_write(struct conn *conn, const void *data, size_t len)
 {
-	if (conn->closed)
+	if (conn->closed || conn->broken)
 		return -1;
-	if (buf_append(&conn->out, data, len) < 0) {
-		conn_close(conn);
-		return -1;
-	}
+	if (buf_append(&conn->out, data, len) < 0)
+		return conn_close_soon(conn);
 	/* Under load, many replies of one loop turn go out in one send; a
 	 * lone peer gets each reply at once so that it can overlap its next
 	 * requests with our work instead of waiting for the whole batch. */
 	if (conn->out.len >= CONN_OUT_HIGH || !event_loop_busy(conn->loop)) {
-		if (conn_flush(conn) < 0) {
-			conn_close(conn);
-			return -1;
-		}
+		if (conn_flush(conn) < 0)
+			return conn_close_soon(conn);
 	} else {
 		event_defer(conn->loop, &conn->flush, conn_flush_deferred);
 	}
@@ -131,7 +135,8 @@ static void conn_process_lines(struct conn *conn)
 	size_t start = 0;
 	conn->in_lines = true;
 	/* start < len first: in.data is NULL before the first byte arrives */
-	while (start < conn->in.len && !conn->closed && !conn->paused && !conn->throttled) {
+	while (start < conn->in.len && !conn->closed && !conn->broken && !conn->paused &&
+	       !conn->throttled) {
 		uint8_t *nl = memchr(conn->in.data + start, '\n', conn->in.len - start);
 		if (nl == NULL)
 			break;
@@ -169,7 +174,8 @@ static void conn_io(struct event_io *io, uint32_t events)
 			conn_close(conn);
 		return;
 	}
-	for (int i = 0; i < 16 && !conn->closed && !conn->paused && !conn->throttled; i++) {
+	for (int i = 0; i < 16 && !conn->closed && !conn->broken && !conn->paused &&
+			!conn->throttled; i++) {
 		int r = conn_read(conn);
 		if (r < 0) {
 			/* Lines already received still count: EOF after a full

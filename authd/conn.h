@@ -47,6 +47,7 @@ struct conn {
 	bool paused;         /* owner paused line processing */
 	bool throttled;      /* output queue too full */
 	bool in_lines;       /* inside conn_process_lines() */
+	bool broken;         /* write failed / queue full: closing soon */
 	struct event_defer resume;
 	struct event_defer flush;     /* writes batched until the loop turn ends */
 };
@@ -56,10 +57,13 @@ struct conn {
 int conn_init(struct conn *conn, struct event_loop *loop, int fd, size_t max_line,
 	      conn_line_fn *on_line, conn_closed_fn *on_closed, void *ctx);
 
-/* Queues bytes for writing. They are sent when the current batch of
- * events has been handled (one send for all replies of a loop turn). On a
- * full queue (CONN_OUT_MAX) or write error the connection is closed.
- * Returns 0, or -1 when the connection is (now) closed. Never blocks. */
+/* Queues bytes for writing. Under load they are sent when the current
+ * batch of events has been handled (one send for all replies of a loop
+ * turn); a lone peer's are sent at once. On a full queue (CONN_OUT_MAX) or
+ * a write error the connection is closed from the deferred queue, never
+ * from inside this call (the caller may be in the middle of a request the
+ * close would release). Returns 0, or -1 when the connection is closed or
+ * about to be. Never blocks. */
 int conn_write(struct conn *conn, const void *data, size_t len);
 
 /* A line buffer for formatting one reply before conn_write(), reused (and

@@ -456,9 +456,29 @@ static void test_out_max_closes(void **state)
 	tconn_free(t);
 }
 
+/* A write to a peer that is gone fails, but the connection closes from
+ * the deferred queue, not inside conn_write: the caller may be half-way
+ * through a request that on_closed would release. */
+static void test_write_error_closes_later(void **state)
+{
+	(void)state;
+	struct tconn *t = tconn_new(64);
+	close(t->peer);
+	t->peer = -1;
+	assert_int_equal(conn_write(&t->conn, "OK\t1\n", 5), -1);
+	assert_int_equal(t->closed_calls, 0);
+	assert_false(t->conn.closed);
+	assert_int_equal(conn_write(&t->conn, "OK\t2\n", 5), -1);
+	event_loop_run_deferred(t->loop);
+	assert_true(t->conn.closed);
+	assert_int_equal(t->closed_calls, 1);
+	tconn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_error_closes_later),
 		cmocka_unit_test(test_framing),
 		cmocka_unit_test(test_pause_resume_keeps_lines),
 		cmocka_unit_test(test_pause_resume_buffered_only),
