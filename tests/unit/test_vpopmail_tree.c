@@ -503,8 +503,12 @@ static void next_second(void)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	struct timespec d = { .tv_sec = 0, .tv_nsec = 1000000000L - now.tv_nsec + 10000000L };
-	nanosleep(&d, NULL);
+	/* 10 ms past the next second; tv_nsec must stay below 1e9 or
+	 * nanosleep() fails at once (EINVAL) and the test races the clock. */
+	long ns = 1000000000L - now.tv_nsec + 10000000L;
+	struct timespec d = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+	while (nanosleep(&d, &d) < 0 && errno == EINTR)
+		;
 }
 
 static void test_reload(void **state)
