@@ -85,16 +85,26 @@ static void request_cache_fields_decode(struct auth_request *req, const uint8_t 
 	}
 }
 
-bool auth_request_cache_verify_hit(struct auth_request *req, enum passdb_result *result_r)
+/* The typed password against the cache, without the stored password
+ * (verifying passdbs; fallbacks). MISS when the cache is off or the
+ * request has no key. */
+static enum auth_cache_result request_cache_lookup_typed(struct auth_request *req,
+							bool allow_expired,
+							struct auth_cache_hit *hit_r)
 {
 	struct auth_cache_key key;
-	struct auth_cache_hit hit;
 	if (!request_cache_key(req, &key))
-		return false;
+		return AUTH_CACHE_MISS;
 	struct auth_cache_state state = { 0 };
-	switch (auth_cache_lookup(req->auth->cache, &key, &state, req->mreq.password,
-				  req->mreq.password_len, false, event_now_ms(req->auth->loop),
-				  &hit)) {
+	return auth_cache_lookup(req->auth->cache, &key, &state, req->mreq.password,
+				 req->mreq.password_len, allow_expired,
+				 event_now_ms(req->auth->loop), hit_r);
+}
+
+bool auth_request_cache_verify_hit(struct auth_request *req, enum passdb_result *result_r)
+{
+	struct auth_cache_hit hit;
+	switch (request_cache_lookup_typed(req, false, &hit)) {
 	case AUTH_CACHE_HIT_OK:
 		auth_request_log(req, LOG_LEVEL_DEBUG, req->passdb->driver->name, "cache hit");
 		request_cache_fields_decode(req, hit.fields, hit.fields_len);
@@ -112,14 +122,8 @@ bool auth_request_cache_verify_hit(struct auth_request *req, enum passdb_result 
 
 bool auth_request_cache_fallback(struct auth_request *req)
 {
-	struct auth_cache_key key;
 	struct auth_cache_hit hit;
-	if (!request_cache_key(req, &key))
-		return false;
-	struct auth_cache_state state = { 0 };
-	if (auth_cache_lookup(req->auth->cache, &key, &state, req->mreq.password,
-			      req->mreq.password_len, true, event_now_ms(req->auth->loop),
-			      &hit) != AUTH_CACHE_HIT_OK)
+	if (request_cache_lookup_typed(req, true, &hit) != AUTH_CACHE_HIT_OK)
 		return false;
 	auth_request_log(req, LOG_LEVEL_INFO, req->passdb->driver->name,
 			 "Falling back to the %scached success after an internal failure",
