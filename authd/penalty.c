@@ -7,13 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PENALTY_KEY_MAX PENALTY_ADDR_LEN
 #define PENALTY_BUCKETS 4096u
 
 struct penalty_entry {
 	struct penalty_entry *hash_next;
 	struct penalty_entry *lru_prev, *lru_next;   /* most recent at head */
-	uint8_t key[PENALTY_KEY_MAX];
+	uint8_t key[PENALTY_ADDR_LEN];
 	unsigned int penalty;
 	uint64_t last_failure_ms;
 	uint64_t checksum;
@@ -58,7 +57,7 @@ void penalty_destroy(struct penalty **pp)
 bool penalty_addr_parse(const char *ip, struct penalty_addr *addr_r)
 {
 	uint8_t *key = addr_r->key;
-	memset(key, 0, PENALTY_KEY_MAX);
+	memset(key, 0, PENALTY_ADDR_LEN);
 	if (ip == NULL)
 		return false;
 	if (inet_pton(AF_INET, ip, key + 1) == 1) {
@@ -70,21 +69,21 @@ bool penalty_addr_parse(const char *ip, struct penalty_addr *addr_r)
 		memset(key + 1 + 6, 0, 10);
 		return true;
 	}
-	memset(key, 0, PENALTY_KEY_MAX);
+	memset(key, 0, PENALTY_ADDR_LEN);
 	return false;
 }
 
 static unsigned int penalty_bucket(const struct penalty *p, const uint8_t *key)
 {
 	uint8_t h[crypto_shorthash_BYTES];
-	crypto_shorthash(h, key, PENALTY_KEY_MAX, p->hash_key);
+	crypto_shorthash(h, key, PENALTY_ADDR_LEN, p->hash_key);
 	return (unsigned int)(h[0] | h[1] << 8) % PENALTY_BUCKETS;
 }
 
 static struct penalty_entry *penalty_find(struct penalty *p, const uint8_t *key)
 {
 	for (struct penalty_entry *e = p->buckets[penalty_bucket(p, key)]; e != NULL; e = e->hash_next)
-		if (memcmp(e->key, key, PENALTY_KEY_MAX) == 0)
+		if (memcmp(e->key, key, PENALTY_ADDR_LEN) == 0)
 			return e;
 	return NULL;
 }
@@ -165,7 +164,7 @@ void penalty_failure(struct penalty *p, const struct penalty_addr *addr, uint64_
 		e = calloc(1, sizeof(*e));
 		if (e == NULL)
 			return;
-		memcpy(e->key, key, PENALTY_KEY_MAX);
+		memcpy(e->key, key, PENALTY_ADDR_LEN);
 		unsigned int b = penalty_bucket(p, key);
 		e->hash_next = p->buckets[b];
 		p->buckets[b] = e;

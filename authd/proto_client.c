@@ -94,8 +94,7 @@ static void client_reply_simple_fail(struct client_conn *client, uint32_t id, co
 void proto_client_send_continue(struct auth_request *req, const uint8_t *data, size_t len)
 {
 	struct buf *line = conn_reply_buf();
-	buf_append_str(line, "CONT\t");
-	buf_append_uint(line, req->id);
+	proto_append_cmd_id(line, "CONT", req->id);
 	buf_append_byte(line, '\t');
 	base64_encode(line, data, len);
 	buf_append_byte(line, '\n');

@@ -23,6 +23,13 @@ size_t proto_split(uint8_t *line, size_t len, uint8_t **fields, size_t *lens, si
 	}
 }
 
+void proto_append_cmd_id(struct buf *line, const char *cmd, uint32_t id)
+{
+	buf_append_str(line, cmd);
+	buf_append_byte(line, '\t');
+	buf_append_uint(line, id);
+}
+
 bool proto_field_is(const uint8_t *f, size_t len, const char *word)
 {
 	size_t wl = strlen(word);

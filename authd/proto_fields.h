@@ -3,6 +3,8 @@
 #ifndef AUTHD_PROTO_FIELDS_H
 #define AUTHD_PROTO_FIELDS_H
 
+#include "common/buf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,8 @@
  * more than max fields. Never allocates. */
 size_t proto_split(uint8_t *line, size_t len, uint8_t **fields, size_t *lens, size_t max,
 		   bool unescape);
+/* Appends "cmd<TAB>id" (a reply's first two fields) to line. */
+void proto_append_cmd_id(struct buf *line, const char *cmd, uint32_t id);
 /* True if field (f, len) is exactly word. */
 bool proto_field_is(const uint8_t *f, size_t len, const char *word);
 

@@ -73,8 +73,7 @@ static bool master_uid_allowed(const struct master_conn *m, const struct auth_re
 static void proto_master_user_reply(struct master_conn *m, struct auth_request *req)
 {
 	struct buf *line = conn_reply_buf();
-	buf_append_str(line, "USER\t");
-	buf_append_uint(line, req->master_id);
+	proto_append_cmd_id(line, "USER", req->master_id);
 	buf_append_byte(line, '\t');
 	tab_escape_str(line, req->user);
 	for (size_t i = 0; i < req->userdb_fields.count; i++)

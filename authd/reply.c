@@ -1,5 +1,6 @@
 #include "authd/reply.h"
 #include "authd/auth.h"
+#include "authd/proto_fields.h"
 #include "authd/request.h"
 #include "common/base64.h"
 #include "common/tabescape.h"
@@ -45,8 +46,7 @@ static void reply_append_names(struct buf *line, const struct auth_request *req)
 void auth_reply_format_ok(struct buf *line, const struct auth_request *req,
 				   const uint8_t *final, size_t final_len)
 {
-	buf_append_str(line, "OK\t");
-	buf_append_uint(line, req->id);
+	proto_append_cmd_id(line, "OK", req->id);
 	reply_append_field(line, "user", req->user);
 	reply_append_extra(line, &req->extra, false);
 	if (final != NULL && final_len > 0) {
@@ -69,8 +69,7 @@ static const char *auth_outcome_code(enum auth_outcome outcome)
 
 void auth_reply_format_fail(struct buf *line, const struct auth_request *req)
 {
-	buf_append_str(line, "FAIL\t");
-	buf_append_uint(line, req->id);
+	proto_append_cmd_id(line, "FAIL", req->id);
 	if (req->user != NULL)
 		reply_append_field(line, "user", req->user);
 	if (fields_has(&req->extra, "nodelay"))

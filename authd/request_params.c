@@ -16,7 +16,6 @@ enum param_kind {
 	PARAM_ADDRESS,    /* const char * member, kept only when it parses as an IP */
 	PARAM_FLAG,       /* bool member set by the bare word */
 	PARAM_SECURED,    /* "secured" or "secured=tls" */
-	PARAM_RESP,       /* the initial response: taken by the AUTH parser */
 };
 
 struct param_def {
@@ -46,7 +45,6 @@ static const struct param_def param_defs[] = {
 	STR("client_id", client_id),
 	STR("cert_username", cert_username),
 	{ "secured", 7, PARAM_SECURED, 0 },
-	{ "resp", 4, PARAM_RESP, 0 },
 	FLAG("valid-client-cert", valid_client_cert),
 	FLAG("no-penalty", no_penalty),
 	FLAG("final-resp-ok", final_resp_ok),
@@ -85,31 +83,39 @@ static bool param_address(struct auth_request *req, const struct param_def *d,
 	return inet_pton(AF_INET, text, tmp) == 1 || inet_pton(AF_INET6, text, tmp) == 1;
 }
 
-void auth_request_set_param_n(struct auth_request *req, const uint8_t *name, size_t name_len,
-			      const uint8_t *value, size_t value_len)
+/* Applies one parameter. Returns its definition, or NULL when it was
+ * ignored (unknown name - "resp" too, which the AUTH parser takes -, a
+ * value that cannot be a C string, an unparsable address). */
+static const struct param_def *param_apply(struct auth_request *req, const uint8_t *name,
+					   size_t name_len, const uint8_t *value, size_t value_len)
 {
 	const struct param_def *d = param_find(name, name_len);
 	if (d == NULL || memchr(value, '\0', value_len) != NULL)
-		return;   /* unknown, or a value that cannot be a C string */
+		return NULL;
 	char *base = (char *)req;
 	switch (d->kind) {
 	case PARAM_ADDRESS:
 		/* Unparsable addresses are ignored (Exim sends lip=NULL). */
 		if (!param_address(req, d, value, value_len))
-			return;
+			return NULL;
 		/* fall through */
 	case PARAM_STRING:
 		*(const char **)(base + d->offset) = pool_strndup(req->pool, value, value_len);
-		return;
+		break;
 	case PARAM_FLAG:
 		*(bool *)(base + d->offset) = true;
-		return;
+		break;
 	case PARAM_SECURED:
 		req->secured = value_len == 3 && memcmp(value, "tls", 3) == 0 ? "tls" : "";
-		return;
-	case PARAM_RESP:
-		return;
+		break;
 	}
+	return d;
+}
+
+void auth_request_set_param_n(struct auth_request *req, const uint8_t *name, size_t name_len,
+			      const uint8_t *value, size_t value_len)
+{
+	(void)param_apply(req, name, name_len, value, value_len);
 }
 
 void auth_request_set_param(struct auth_request *req, const char *name, const char *value)
@@ -126,10 +132,11 @@ bool auth_request_set_param_fields(struct auth_request *req, uint8_t *const *f,
 		const uint8_t *eq = memchr(f[i], '=', l[i]);
 		size_t name_len = eq != NULL ? (size_t)(eq - f[i]) : l[i];
 		const uint8_t *value = eq != NULL ? eq + 1 : f[i] + l[i];
-		if ((name_len == 7 && memcmp(f[i], "service", 7) == 0) ||
-		    (name_len == 8 && memcmp(f[i], "protocol", 8) == 0))
+		const struct param_def *d = param_apply(req, f[i], name_len, value,
+							l[i] - (size_t)(value - f[i]));
+		if (d != NULL && d->kind == PARAM_STRING &&
+		    d->offset == offsetof(struct auth_request, service))
 			service = true;
-		auth_request_set_param_n(req, f[i], name_len, value, l[i] - (size_t)(value - f[i]));
 	}
 	return service;
 }

@@ -8,7 +8,6 @@
  * strings live in three scratch buffers per nesting level, allocated only
  * when needed and wiped on exit (values may be passwords). */
 #include "authd/vars_private.h"
-#include "common/secret.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -359,11 +358,7 @@ int var_expand(struct buf *out, const char *tmpl, const struct var_expand_ctx *c
 	int ret = len > VAR_TEMPLATE_MAX_LEN ? var_fail(&st, "Template too long") :
 		  var_expand_range(&st, out, tmpl, tmpl + len, 0);
 	if (ret != 1) {
-		if (out->len > orig) {
-			secret_wipe(out->data + orig, out->len - orig);
-			out->len = orig;
-			out->data[orig] = '\0';
-		}
+		buf_truncate(out, orig);
 		*error_r = st.error != NULL ? st.error : "Variable expansion failed";
 	}
 	return ret;

@@ -39,14 +39,11 @@ static int buf_reserve(struct buf *b, size_t need)
 
 int buf_append(struct buf *b, const void *data, size_t len)
 {
-	if (len > buf_limit(b) || b->len > buf_limit(b) - len)
-		return -1;
-	if (buf_reserve(b, b->len + len) < 0)
+	uint8_t *p = buf_append_space(b, len);
+	if (p == NULL)
 		return -1;
 	if (len > 0)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
+		memcpy(p, data, len);
 	return 0;
 }
 

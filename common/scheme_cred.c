@@ -90,11 +90,7 @@ static int scheme_cred_finish(struct buf *out, size_t start, int ret)
 {
 	if (ret == 0)
 		return 1;
-	if (out->data != NULL) {
-		secret_wipe(out->data + start, out->len - start);
-		out->len = start;
-		out->data[start] = '\0';
-	}
+	buf_truncate(out, start);
 	return -1;
 }
 

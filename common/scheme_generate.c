@@ -4,7 +4,6 @@
  * generator uses (OpenSSL RAND_bytes, Dovecot's SALT64 alphabet). */
 #include "common/base64.h"
 #include "common/scheme_private.h"
-#include "common/secret.h"
 
 #include <openssl/rand.h>
 #include <string.h>
@@ -106,11 +105,7 @@ int scheme_generate_with_salt(const char *spec, const uint8_t *pw, size_t pw_len
 	}
 	buf_free(&raw);
 	if (ret < 0) {
-		/* Drop a partial value. */
-		if (out->data != NULL) {
-			secret_wipe(out->data + start, out->len - start);
-			out->len = start;
-		}
+		buf_truncate(out, start);   /* drop a partial value */
 		return -1;
 	}
 	return 1;
